@@ -1,0 +1,65 @@
+"""OneWindow (一窗): the approval platform of a government service center."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, request
+
+from app.errors import register_error_handlers
+from app.extensions import api, db, migrate, unit_of_work
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class OneWindowFlask(Flask):
+    """Flask with one transaction per request: a mutating request commits once, here, or rolls back."""
+
+    def dispatch_request(self):
+        if request.method in READ_ONLY_METHODS:
+            return super().dispatch_request()
+        with unit_of_work():
+            return super().dispatch_request()
+
+
+def create_app(config: object | None = None, **overrides) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI and (optionally) the scheduler."""
+    app = OneWindowFlask(__name__, instance_relative_config=True)
+    app.config.from_object(config or "config.Config")
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # at DEBUG it dumps task data (personal data)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    api.init_app(app)
+    _configure_database(app)
+    register_error_handlers(app)
+
+    from app import cli, models, routes  # noqa: F401 (models: the whole schema for Alembic)
+
+    routes.register(app, api)
+    cli.register(app)
+
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    """SQLite: WAL, foreign keys and a busy timeout, so the embedded default behaves under a few workers."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            if app.config["SQLALCHEMY_DATABASE_URI"] not in ("sqlite://", "sqlite:///:memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()

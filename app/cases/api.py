@@ -1,0 +1,40 @@
+"""Cases: accept, list, show."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.cases import service
+from app.cases.schemas import CaseCreateSchema, CaseFilterArgs, CaseListSchema, CaseSchema
+from app.identity.principal import current
+
+blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="办件 Cases")
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(CaseFilterArgs, location="query")
+    @blp.response(200, CaseListSchema)
+    def get(self, args):
+        """Cases the caller may see, filtered by status, matter_code, warning, department."""
+        principal = current()
+        rows, total = service.list_cases(principal=principal, **args)
+        open_rows = service.open_tasks([c.id for c in rows])
+        return {"items": [service.view(c, principal, open_rows[c.id]) for c in rows], "total": total}
+
+    @blp.arguments(CaseCreateSchema)
+    @blp.response(201, CaseSchema)
+    def post(self, body):
+        """受理: accept an application of a matter; the case runs to its first human tasks."""
+        principal = current()
+        case = service.accept(principal=principal, **body)
+        return service.view(case, principal, service.open_tasks([case.id])[case.id])
+
+
+@blp.route("/<int:case_id>")
+class CaseItem(MethodView):
+    @blp.response(200, CaseSchema)
+    def get(self, case_id):
+        """One case with its deadlines and open tasks."""
+        principal = current()
+        case = service.get_visible(case_id=case_id, principal=principal)
+        return service.view(case, principal, service.open_tasks([case.id])[case.id])

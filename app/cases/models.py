@@ -1,0 +1,54 @@
+"""A case (办件): one application of one matter, from acceptance to result.
+
+The row carries the workflow state (without the spec), its deadlines as absolute timestamps, and
+the head of its audit chain (event_seq, last_hash), so that every change to a case, its events
+included, is serialized by one row lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.types import UTCDateTime
+
+IN_PROGRESS, SUSPENDED, COMPLETED, WITHDRAWN = "in_progress", "suspended", "completed", "withdrawn"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_matter", "status", "matter_code"),
+        Index("ix_cases_department_status", "department", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    matter_code: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str] = mapped_column(String(40))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
+    result: Mapped[str | None] = mapped_column(String(12))
+    end_event: Mapped[str | None] = mapped_column(String(100))
+    applicant: Mapped[dict] = mapped_column(JSON)
+    materials: Mapped[list] = mapped_column(JSON)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_by: Mapped[str] = mapped_column(String(60))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    statutory_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    promised_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    suspended_days: Mapped[int] = mapped_column(default=0)
+    extended_days: Mapped[int] = mapped_column(default=0)
+    provisional: Mapped[bool] = mapped_column(default=False)
+    warning: Mapped[str] = mapped_column(String(10), default="ok")
+    incident: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state_format: Mapped[str | None] = mapped_column(String(40))
+    state_version: Mapped[int] = mapped_column(default=0)
+    event_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+    # Two completions of one case never interleave: the UPDATE checks the version it read.
+    __mapper_args__ = {"version_id_col": state_version}

@@ -1,0 +1,69 @@
+from marshmallow import Schema, fields, validate
+
+from app.schemas import Id, LocalDateTime, PageArgs
+
+STATUSES = ("in_progress", "suspended", "completed", "withdrawn")
+WARNINGS = ("ok", "warning", "overdue", "breach")
+
+
+class ApplicantSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    id_number = fields.String(validate=validate.Length(max=40))
+    phone = fields.String(validate=validate.Length(max=30))
+
+
+class MaterialInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    provided = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class CaseCreateSchema(Schema):
+    matter_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    materials = fields.List(fields.Nested(MaterialInSchema), load_default=list, validate=validate.Length(max=100))
+    data = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")), load_default=dict)
+
+
+class CaseFilterArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    matter_code = fields.String()
+    warning = fields.String(validate=validate.OneOf(WARNINGS))
+    department = fields.String()
+
+
+class DeadlinesSchema(Schema):
+    statutory_due = LocalDateTime(allow_none=True)
+    promised_due = LocalDateTime(allow_none=True)
+    suspended_days = fields.Integer()
+    extended_days = fields.Integer()
+    provisional = fields.Boolean()
+
+
+class OpenTaskSchema(Schema):
+    id = Id()
+    name = fields.String()
+    title = fields.String()
+    group = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+
+
+class CaseSchema(Schema):
+    id = Id()
+    number = fields.String()
+    matter_code = fields.String()
+    department = fields.String()
+    status = fields.String()
+    result = fields.String(allow_none=True)
+    accepted_at = LocalDateTime()
+    completed_at = LocalDateTime(allow_none=True)
+    applicant = fields.Dict()
+    materials = fields.List(fields.Dict())
+    deadlines = fields.Nested(DeadlinesSchema)
+    warning = fields.String()
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+
+
+class CaseListSchema(Schema):
+    items = fields.List(fields.Nested(CaseSchema))
+    total = fields.Integer()

@@ -1,0 +1,153 @@
+"""Safe BPMN parsing: refuse DTDs, parse with entities and network off, validate against the XSD,
+then hand the tree to SpiffWorkflow's parser. Every failure becomes a Problem with element and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One entry of an upload report."""
+
+    severity: str  # "error" or "warning"
+    message: str
+    element: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report entry as api.md shapes it."""
+        return {"severity": self.severity, "element": self.element, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class HumanTaskSpec:
+    """What the platform needs to know about one user task of a process."""
+
+    name: str
+    title: str
+    lane: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+    documentation: str | None = None
+
+    @property
+    def form(self) -> str:
+        """The form kind the task takes (decision, opinion, ...)."""
+        return self.properties.get("form", "opinion")
+
+
+@dataclass
+class Definition:
+    """A parsed, executable process: the spec objects plus the platform's view of its human tasks."""
+
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict
+    human_tasks: dict[str, HumanTaskSpec]
+    end_results: dict[str, str]
+
+
+class DefinitionError(Exception):
+    """The BPMN cannot be turned into a Definition; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def read_xml(data: bytes) -> tuple[etree._Element | None, list[Problem]]:
+    """Parse bytes into an XML tree without DTDs, entities or network (problems instead of exceptions)."""
+    if _DTD.search(data):
+        return None, [Problem("error", "不允许 DOCTYPE 或 ENTITY 声明 DOCTYPE and ENTITY declarations are refused")]
+    try:
+        root = etree.fromstring(data, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        return None, [Problem("error", f"XML 格式不正确 not well-formed XML: {exc.msg}", line=line)]
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        return None, [
+            Problem("error", f"根元素不是 bpmn:definitions the root element is {root.tag}", line=root.sourceline)
+        ]
+    return root, []
+
+
+def schema_problems(root: etree._Element) -> list[Problem]:
+    """Every XSD violation of the tree (BPMN 2.0 plus the spiffworkflow extension schema)."""
+    tree = etree.ElementTree(root)
+    VALIDATOR.preprocess(tree)
+    schema = VALIDATOR.validator
+    if schema.validate(tree):
+        return []
+    return [
+        Problem("error", f"不符合 BPMN 2.0 规范 XSD violation: {e.message}", line=e.line)
+        for e in list(schema.error_log)[:50]
+    ]
+
+
+def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Definition | None, list[Problem]]:
+    """Run SpiffWorkflow's parser over a checked tree and build the executable Definition."""
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        key = _executable_process(root)
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        return None, [Problem("error", f"流程解析失败 parse error: {exc}", element=exc.id or None, line=line)]
+    except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
+        return None, [Problem("error", f"流程解析失败 parse error: {type(exc).__name__}: {exc}")]
+    human = {}
+    ends = {}
+    for task_spec in spec.task_specs.values():
+        props = dict(getattr(task_spec, "extensions", {}).get("properties", {}) or {})
+        if isinstance(task_spec, UserTask):
+            human[task_spec.bpmn_id] = HumanTaskSpec(
+                name=task_spec.bpmn_id,
+                title=task_spec.bpmn_name or task_spec.bpmn_id,
+                lane=task_spec.lane,
+                properties=props,
+                documentation=task_spec.documentation,
+            )
+        elif isinstance(task_spec, EndEvent) and task_spec.bpmn_id and "result" in props:
+            ends[task_spec.bpmn_id] = props["result"]
+    name = root.find(f"bpmn:process[@id='{key}']", NSMAP).get("name") or key
+    return Definition(key, name, spec, subprocess_specs, human, ends), []
+
+
+def _executable_process(root: etree._Element) -> str:
+    processes = root.findall("bpmn:process", NSMAP)
+    executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"] or processes
+    if len(executable) != 1:
+        raise ValueError(f"需要恰好一个可执行流程 exactly one executable process is required, found {len(executable)}")
+    return executable[0].get("id")
+
+
+def load_definition(data: bytes, *, filename: str = "stored.bpmn") -> Definition:
+    """Parse stored, already-checked BPMN into a Definition (DefinitionError if it is not usable)."""
+    root, problems = read_xml(data)
+    if root is None:
+        raise DefinitionError(problems)
+    definition, problems = build(root, filename=filename)
+    if definition is None:
+        raise DefinitionError(problems)
+    return definition

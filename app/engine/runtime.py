@@ -1,0 +1,169 @@
+"""The engine facade used by the domains: start, load, run, complete and dump a case's workflow.
+
+Nothing outside app/engine imports SpiffWorkflow. Every workflow created or loaded here gets the
+safe script engine (deserialization would otherwise fall back to Python eval), and waiting timers
+are refreshed before engine steps.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.task import TaskState
+
+from app.engine import serializer
+from app.engine.expressions import SAFE_ENGINE, ExpressionRefused
+from app.engine.parser import Definition, HumanTaskSpec, load_definition
+
+
+class EngineError(Exception):
+    """The process could not go on (an expression failed, a gateway found no way): a case incident."""
+
+    def __init__(self, message: str, *, element: str | None = None) -> None:
+        super().__init__(message)
+        self.element = element
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY human task as the engine sees it."""
+
+    id: str
+    spec: HumanTaskSpec
+    data: dict
+
+
+class DefinitionCache:
+    """Parsed definitions per process version id (parsing costs about a millisecond; a step less)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[int, Definition] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, version_id: int, load_xml: Callable[[], bytes]) -> Definition:
+        """The definition of a version, parsing its stored XML on first use."""
+        with self._lock:
+            found = self._items.get(version_id)
+            if found is not None:
+                self._items.move_to_end(version_id)
+                return found
+        definition = load_definition(load_xml(), filename=f"version-{version_id}.bpmn")
+        with self._lock:
+            self._items[version_id] = definition
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return definition
+
+    def clear(self) -> None:
+        """Forget every cached definition."""
+        with self._lock:
+            self._items.clear()
+
+
+definitions = DefinitionCache()
+
+
+class Run:
+    """One case's workflow, in memory for the length of one request or job."""
+
+    def __init__(self, definition: Definition, workflow: BpmnWorkflow) -> None:
+        self.definition = definition
+        self.workflow = workflow
+        workflow.script_engine = SAFE_ENGINE
+
+    @classmethod
+    def start(cls, definition: Definition, data: dict[str, Any]) -> Run:
+        """A new workflow with `data`, run to its first waiting point."""
+        run = cls(definition, BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SAFE_ENGINE))
+        run.workflow.task_tree.data.update(data)
+        run.advance()
+        return run
+
+    @classmethod
+    def load(cls, definition: Definition, state: bytes, version: str) -> Run:
+        """The workflow stored as `state` by dump()."""
+        return cls(definition, serializer.load(state, version, definition))
+
+    def dump(self) -> tuple[bytes, str]:
+        """The state to store and its serializer version."""
+        return serializer.dump(self.workflow), serializer.SERIALIZER_VERSION
+
+    def advance(self) -> None:
+        """Fire due timers and run every engine step until only people or time can move the case."""
+        with _engine_errors():
+            self.workflow.refresh_waiting_tasks()
+            self.workflow.do_engine_steps()
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        """The READY human tasks, in tree order."""
+        return [
+            ReadyTask(str(t.id), self.definition.human_tasks[t.task_spec.bpmn_id], t.data)
+            for t in self.workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)
+        ]
+
+    def complete(self, task_id: str, submitted: dict[str, Any]) -> None:
+        """Record a person's submission on a READY human task, run it, and advance the workflow.
+
+        The submission is stored under the task's element id, so parallel branches never overwrite
+        each other and conditions read e.g. `decide.approved`.
+        """
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+            raise EngineError("任务不在可办理状态 the task is not ready in the workflow", element=None)
+        task.data[task.task_spec.bpmn_id] = submitted
+        with _engine_errors():
+            task.run()
+        self.advance()
+
+    @property
+    def completed(self) -> bool:
+        """True once the process reached its end."""
+        return self.workflow.is_completed()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The workflow data: final data when completed, else the data of the newest ready task."""
+        if self.completed:
+            return dict(self.workflow.data)
+        ready = self.ready_tasks()
+        return dict(ready[-1].data) if ready else dict(self.workflow.task_tree.data)
+
+    def end_reached(self) -> str | None:
+        """The element id of the end event the process finished on (None while running)."""
+        if not self.completed:
+            return None
+        ends = [
+            t for t in self.workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent) if t.task_spec.bpmn_id
+        ]
+        return ends[-1].task_spec.bpmn_id if ends else None
+
+    def result(self) -> str | None:
+        """The case result declared by the end event reached (its `result` property)."""
+        end = self.end_reached()
+        return self.definition.end_results.get(end) if end else None
+
+
+class _engine_errors:
+    """Turn SpiffWorkflow and expression failures into EngineError naming the element."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or not isinstance(exc, SpiffWorkflowException | ExpressionRefused):
+            return False
+        element = None
+        task = getattr(exc, "task", None)
+        if task is not None:
+            element = getattr(task.task_spec, "bpmn_id", None)
+        raise EngineError(f"流程执行出错 the process could not continue: {exc}", element=element) from exc

@@ -1,0 +1,84 @@
+"""Workflow state without the spec: the spec is stored once per process version and cached, so a
+case row carries only its task tree and data (about half the size and time of the default format).
+The state is compact JSON, zlib-compressed; the serializer version is stored beside it and checked.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import date
+from decimal import Decimal
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from app.engine.parser import Definition
+
+SERIALIZER_VERSION = f"spiff-{VERSION}/spec-free-1"
+
+
+class UnknownStateVersion(Exception):
+    """The stored state was written by a serializer this code cannot read."""
+
+
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Writes a workflow without its spec; restores it onto the cached spec of its process version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore_on(self, dct: dict, definition: Definition) -> BpmnWorkflow:
+        """Rebuild the workflow from `dct` on the definition's spec objects."""
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid(value: str):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def _build():
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda d: {"value": d.isoformat()}, lambda dct: date.fromisoformat(dct["value"]), "date")
+    registry.register(Decimal, lambda d: {"value": str(d)}, lambda dct: Decimal(dct["value"]), "Decimal")
+    serializer = BpmnWorkflowSerializer(registry)
+    # The registry keeps bound methods of the converter it built for BpmnWorkflow: recover that instance.
+    converter = registry.convert_to_dict[registry.typenames[BpmnWorkflow]].args[1].__self__
+    return serializer, converter
+
+
+_serializer, _converter = _build()
+
+
+def dump(workflow: BpmnWorkflow) -> bytes:
+    """The workflow's state (no spec) as compressed JSON."""
+    dct = _converter.to_dict(workflow)
+    text = json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse)
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def load(state: bytes, version: str, definition: Definition) -> BpmnWorkflow:
+    """Rebuild a workflow from `dump` output on its definition (UnknownStateVersion if unreadable)."""
+    if version != SERIALIZER_VERSION:
+        raise UnknownStateVersion(f"unknown workflow state version {version!r}")
+    dct = json.loads(zlib.decompress(state))
+    return _converter.restore_on(dct, definition)
+
+
+def _refuse(value):
+    raise TypeError(f"task data of type {type(value).__name__} cannot be stored")

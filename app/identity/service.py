@@ -1,0 +1,177 @@
+"""Users, departments, groups and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import clock
+from app.errors import Invalid, NotFound, Unauthorized
+from app.extensions import db
+from app.identity.models import ROLES, ApiToken, Department, Group, User
+from app.identity.principal import Principal
+
+# token hash -> (principal, token expiry, cache expiry in monotonic seconds)
+_principal_cache: dict[bytes, tuple[Principal, datetime, float]] = {}
+_DUMMY_HASH = generate_password_hash("timing-equaliser", method="pbkdf2:sha256:1000")
+
+
+def get_user(*, username: str) -> User | None:
+    """The user with this username, or None."""
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def get_user_or_raise(*, username: str) -> User:
+    """The user with this username (NotFound otherwise)."""
+    user = get_user(username=username)
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在 No such user.")
+    return user
+
+
+def get_department(*, code: str) -> Department | None:
+    """The department with this code, or None."""
+    return db.session.scalar(select(Department).where(Department.code == code))
+
+
+def get_group(*, code: str) -> Group | None:
+    """The group with this code, or None."""
+    return db.session.scalar(select(Group).where(Group.code == code))
+
+
+def group_codes() -> set[str]:
+    """Every group code that exists."""
+    return set(db.session.scalars(select(Group.code)))
+
+
+def ensure_department(*, code: str, name: str) -> Department:
+    """Create the department or update its name (idempotent)."""
+    dept = get_department(code=code)
+    if dept is None:
+        dept = Department(code=code, name=name)
+        db.session.add(dept)
+    dept.name = name
+    db.session.flush()
+    return dept
+
+
+def ensure_group(*, code: str, name: str, department: str | None) -> Group:
+    """Create the group or update it (idempotent)."""
+    group = get_group(code=code)
+    if group is None:
+        group = Group(code=code, name=name)
+        db.session.add(group)
+    group.name = name
+    group.department = get_department(code=department) if department else None
+    db.session.flush()
+    return group
+
+
+def create_user(
+    *,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    department: str | None = None,
+    groups: list[str] = (),
+    roles: list[str] = (),
+) -> User:
+    """Create a user (or update one with that username): password hashed, groups and roles checked."""
+    unknown_roles = sorted(set(roles) - set(ROLES))
+    if unknown_roles:
+        raise Invalid(f"未知角色 Unknown roles: {', '.join(unknown_roles)}")
+    dept = None
+    if department:
+        dept = get_department(code=department)
+        if dept is None:
+            raise Invalid(f"部门 {department} 不存在 Unknown department.")
+    group_rows = []
+    for code in groups:
+        group = get_group(code=code)
+        if group is None:
+            raise Invalid(f"岗位组 {code} 不存在 Unknown group.")
+        group_rows.append(group)
+    user = get_user(username=username) or User(username=username)
+    user.display_name = display_name or username
+    user.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    user.department = dept
+    user.groups = group_rows
+    user.roles = " ".join(sorted(set(roles)))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_token(*, username: str, password: str) -> tuple[str, datetime]:
+    """Check the password and hand out a new bearer token with its expiry (401 on any mismatch)."""
+    user = get_user(username=username)
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)  # same work either way: no username probing by timing
+        raise Unauthorized("用户名或密码错误 Wrong username or password.")
+    if not check_password_hash(user.password_hash, password):
+        raise Unauthorized("用户名或密码错误 Wrong username or password.")
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    db.session.add(ApiToken(token_hash=_hash(token), user_id=user.id, created_at=now, expires_at=expires_at))
+    db.session.flush()
+    return token, expires_at
+
+
+def resolve_token(token: str) -> Principal:
+    """The principal a bearer token stands for (401 when unknown or expired).
+
+    Resolved principals are cached per process for TOKEN_CACHE_SECONDS: every request needs one,
+    and a user's groups change rarely. A token still expires on time.
+    """
+    key = _hash(token)
+    now = clock.now()
+    cached = _principal_cache.get(key)
+    if cached is not None and cached[2] > time.monotonic() and cached[1] > now:
+        return cached[0]
+    row = db.session.execute(
+        select(ApiToken.expires_at, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == key)
+    ).first()
+    if row is None or row.expires_at <= now or not row.User.active:
+        _principal_cache.pop(key, None)
+        raise Unauthorized("访问令牌无效或已过期 The token is invalid or expired.")
+    principal = to_principal(row.User)
+    ttl = current_app.config["TOKEN_CACHE_SECONDS"]
+    if ttl > 0:
+        if len(_principal_cache) > 10_000:
+            _principal_cache.clear()
+        _principal_cache[key] = (principal, row.expires_at, time.monotonic() + ttl)
+    return principal
+
+
+def to_principal(user: User) -> Principal:
+    """The immutable view of a user that requests carry."""
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        department=user.department.code if user.department else None,
+        groups=frozenset(g.code for g in user.groups),
+        roles=frozenset(user.roles.split()),
+    )
+
+
+def describe(principal: Principal) -> dict:
+    """The /api/me view of a principal."""
+    return {
+        "username": principal.username,
+        "display_name": principal.display_name,
+        "department": principal.department,
+        "groups": sorted(principal.groups),
+        "roles": sorted(principal.roles),
+    }
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()

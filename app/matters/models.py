@@ -1,0 +1,24 @@
+"""The matter catalog (事项目录): what a center handles, its limits, materials and process."""
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+KINDS = ("immediate", "promised")
+MODES = ("serial", "parallel", "commitment")
+
+
+class Matter(db.Model):
+    __tablename__ = "matters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(40))  # department code
+    kind: Mapped[str] = mapped_column(String(12))
+    mode: Mapped[str] = mapped_column(String(12))
+    statutory_days: Mapped[int]
+    promised_days: Mapped[int]
+    process_key: Mapped[str] = mapped_column(String(100))
+    # [{"name": str, "required": bool, "deferrable": bool}]
+    materials: Mapped[list] = mapped_column(JSON, default=list)

@@ -1,0 +1,10 @@
+"""Every model, imported in one place so metadata (and Alembic) sees the whole schema."""
+
+from app.audit.models import Event
+from app.cases.models import Case
+from app.identity.models import ApiToken, Department, Group, User, user_group
+from app.matters.models import Matter
+from app.processes.models import ProcessVersion
+from app.tasks.models import Task
+
+__all__ = ["ApiToken", "Case", "Department", "Event", "Group", "Matter", "ProcessVersion", "Task", "User", "user_group"]

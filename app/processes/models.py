@@ -1,0 +1,33 @@
+"""Process versions: immutable BPMN files keyed by content hash, draft -> published -> retired."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.types import UTCDateTime
+
+DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+
+
+class ProcessVersion(db.Model):
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "hash", name="uq_process_versions_key_hash"),
+        Index("ix_process_versions_key_state", "key", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the exact bytes
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(12), default=DRAFT)
+    report: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,76 @@
+"""Tasks: the inbox, claim, unclaim, delegate, complete."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.cases.models import Case
+from app.extensions import db
+from app.identity.principal import current
+from app.tasks import forms, service
+from app.tasks.schemas import (
+    CompleteSchema,
+    DelegateSchema,
+    TaskDetailSchema,
+    TaskListSchema,
+    TaskSchema,
+    TaskScopeArgs,
+)
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="待办任务 Tasks")
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskScopeArgs, location="query")
+    @blp.response(200, TaskListSchema)
+    def get(self, args):
+        """scope=mine: tasks I hold; scope=claimable: ready tasks of my groups."""
+        rows, total = service.list_tasks(principal=current(), **args)
+        return {"items": rows, "total": total}
+
+
+@blp.route("/<int:task_id>")
+class TaskItem(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id):
+        """One task with its form fields and case summary."""
+        task = service.get_visible(task_id=task_id, principal=current())
+        return {**_as_dict(task), "fields_": forms.describe(task.form), "case": db.session.get(Case, task.case_id)}
+
+
+@blp.route("/<int:task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Take a ready task of one's group (409 if someone else was first)."""
+        return service.claim(task_id=task_id, principal=current())
+
+
+@blp.route("/<int:task_id>/unclaim")
+class Unclaim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Give a task one holds back to its group."""
+        return service.unclaim(task_id=task_id, principal=current())
+
+
+@blp.route("/<int:task_id>/delegate")
+class Delegate(MethodView):
+    @blp.arguments(DelegateSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Hand a task one holds to a colleague of its group, with a reason."""
+        return service.delegate(task_id=task_id, principal=current(), **body)
+
+
+@blp.route("/<int:task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Finish a task one holds; decision tasks need `approved`, and an opinion when rejecting."""
+        return service.complete(task_id=task_id, principal=current(), data=body["data"])
+
+
+def _as_dict(task) -> dict:
+    return {name: getattr(task, name) for name in TaskSchema().fields}

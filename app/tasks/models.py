@@ -1,0 +1,51 @@
+"""Human work items: one row per human task the engine made READY, kept in step with the engine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.types import UTCDateTime
+
+READY, CLAIMED, COMPLETED, CANCELLED = "ready", "claimed", "completed", "cancelled"
+OPEN_STATES = (READY, CLAIMED)
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # Inbox queries: claimable by group, mine by assignee; only open rows are indexed.
+        Index(
+            "ix_tasks_open_group",
+            "group_code",
+            "created_at",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+        Index(
+            "ix_tasks_open_assignee",
+            "assignee",
+            "created_at",
+            postgresql_where=text("state = 'claimed'"),
+            sqlite_where=text("state = 'claimed'"),
+        ),
+        Index("ix_tasks_case", "case_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(100))  # BPMN element id
+    title: Mapped[str] = mapped_column(String(200))  # BPMN name
+    form: Mapped[str] = mapped_column(String(30), default="opinion")
+    group: Mapped[str | None] = mapped_column("group_code", String(80))
+    assignee: Mapped[str | None] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(10), default=READY)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(60))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    warning: Mapped[str] = mapped_column(String(10), default="ok")

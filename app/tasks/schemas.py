@@ -1,0 +1,57 @@
+from marshmallow import Schema, fields, validate
+
+from app.schemas import Id, LocalDateTime, PageArgs
+
+
+class TaskScopeArgs(PageArgs):
+    scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "claimable"]))
+
+
+class TaskSchema(Schema):
+    id = Id()
+    case_id = Id()
+    name = fields.String()
+    title = fields.String()
+    form = fields.String()
+    group = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    created_at = LocalDateTime()
+    due_at = LocalDateTime(allow_none=True)
+    warning = fields.String()
+
+
+class TaskListSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema))
+    total = fields.Integer()
+
+
+class FormFieldSchema(Schema):
+    name = fields.String()
+    type = fields.String()
+    required = fields.Boolean()
+
+
+class CaseSummarySchema(Schema):
+    id = Id()
+    number = fields.String()
+    matter_code = fields.String()
+    status = fields.String()
+    accepted_at = LocalDateTime()
+    promised_due = LocalDateTime(allow_none=True)
+    statutory_due = LocalDateTime(allow_none=True)
+    warning = fields.String()
+
+
+class TaskDetailSchema(TaskSchema):
+    fields_ = fields.List(fields.Nested(FormFieldSchema), data_key="fields")
+    case = fields.Nested(CaseSummarySchema)
+
+
+class DelegateSchema(Schema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(), required=True)

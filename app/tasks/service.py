@@ -1,0 +1,236 @@
+"""Human tasks: keep the task table in step with the engine; claim, unclaim, delegate, complete."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from app import clock
+from app.audit import service as audit
+from app.cases.models import IN_PROGRESS, Case
+from app.engine.expressions import ExpressionRefused, evaluate
+from app.engine.runtime import EngineError, ReadyTask, Run
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.identity.principal import Principal
+from app.identity.service import get_user
+from app.tasks import forms
+from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, Task
+
+OVERSEERS = ("supervisor", "auditor")
+
+
+class CaseIncident(Conflict):
+    """The process itself could not go on (a design fault met at run time); nothing was changed."""
+
+
+def get(*, task_id: int) -> Task | None:
+    """The task with this id, or None."""
+    return db.session.get(Task, task_id)
+
+
+def get_or_raise(*, task_id: int) -> Task:
+    """The task with this id (NotFound otherwise)."""
+    task = get(task_id=task_id)
+    if task is None:
+        raise NotFound(f"任务 {task_id} 不存在 No such task.")
+    return task
+
+
+def get_visible(*, task_id: int, principal: Principal) -> Task:
+    """A task the principal may see: its group's members, its holder, supervisors and auditors."""
+    task = get_or_raise(task_id=task_id)
+    if not (principal.in_group(task.group) or task.assignee == principal.username or principal.has_role(*OVERSEERS)):
+        raise Forbidden("该任务不属于您所在的岗位组 The task belongs to another group.")
+    return task
+
+
+def list_tasks(*, principal: Principal, scope: str, page: int, per_page: int) -> tuple[list[Task], int]:
+    """The principal's inbox: `mine` (claimed by me) or `claimable` (ready in my groups), oldest first."""
+    if scope == "mine":
+        where = (Task.state == CLAIMED, Task.assignee == principal.username)
+    else:
+        if not principal.groups:
+            return [], 0
+        where = (Task.state == READY, Task.group.in_(sorted(principal.groups)))
+    total = db.session.scalar(select(func.count()).select_from(Task).where(*where))
+    rows = db.session.scalars(
+        select(Task).where(*where).order_by(Task.created_at, Task.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def claim(*, task_id: int, principal: Principal) -> Task:
+    """Take a ready task of one's group: one conditional UPDATE; whoever comes second gets 409."""
+    task = get_or_raise(task_id=task_id)
+    if not principal.in_group(task.group):
+        raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
+    now = clock.now()
+    won = db.session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.state == READY, Task.assignee.is_(None))
+        .values(state=CLAIMED, assignee=principal.username, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise Conflict("任务已被他人认领或已办结 The task is held by someone else or is done.")
+    case = lock_case(task.case_id)
+    audit.record(case, "task_claimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
+    db.session.flush()
+    db.session.refresh(task)
+    return task
+
+
+def unclaim(*, task_id: int, principal: Principal) -> Task:
+    """Give a claimed task back to its group."""
+    task = get_visible(task_id=task_id, principal=principal)
+    if task.state == CLAIMED and task.assignee != principal.username:
+        raise Forbidden("只能退回自己认领的任务 Only the holder can give a task back.")
+    released = db.session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.state == CLAIMED, Task.assignee == principal.username)
+        .values(state=READY, assignee=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not released:
+        raise Conflict("任务未被您认领 The task is not claimed by you.")
+    case = lock_case(task.case_id)
+    audit.record(case, "task_unclaimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
+    db.session.flush()
+    db.session.refresh(task)
+    return task
+
+
+def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Task:
+    """Hand a task one holds to a colleague of the same group, with a reason."""
+    task = get_visible(task_id=task_id, principal=principal)
+    if task.state == CLAIMED and task.assignee != principal.username:
+        raise Forbidden("只能转交自己认领的任务 Only the holder can delegate a task.")
+    colleague = get_user(username=to)
+    if colleague is None or not colleague.active:
+        raise Invalid("转交对象不存在 No such colleague.", errors={"to": ["用户不存在 unknown user"]})
+    if task.group not in {g.code for g in colleague.groups}:
+        raise Invalid(
+            "转交对象不在该任务的岗位组 The colleague is not in the task's group.",
+            errors={"to": ["不在岗位组 not in the task's group"]},
+        )
+    moved = db.session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.state == CLAIMED, Task.assignee == principal.username)
+        .values(assignee=to, claimed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise Conflict("任务未被您认领 Claim the task before delegating it.")
+    case = lock_case(task.case_id)
+    audit.record(
+        case,
+        "task_delegated",
+        actor=principal.username,
+        task_id=task_id,
+        payload={"name": task.name, "to": to, "reason": reason},
+    )
+    db.session.flush()
+    db.session.refresh(task)
+    return task
+
+
+def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
+    """Finish a task one holds: run the engine step, materialize the next tasks, audit, all or nothing.
+
+    The case row is locked first, then the task is re-read: two completions of one task (or of two
+    tasks of one case) are serialized, and the second sees the first's result and gets 409.
+    """
+    task = get_or_raise(task_id=task_id)
+    if not (principal.in_group(task.group) or task.assignee == principal.username):
+        raise Forbidden("该任务不属于您 The task is not yours.")
+    case = lock_case(task.case_id)
+    db.session.refresh(task)
+    if task.state != CLAIMED or task.assignee != principal.username:
+        raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
+    if case.status != IN_PROGRESS:
+        raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
+    submitted = forms.validate_submission(task.form, data)
+    from app.cases import service as cases  # cases imports tasks: resolve at call time
+
+    run = cases.load_run(case)
+    try:
+        run.complete(task.engine_task_id, submitted)
+    except EngineError as exc:
+        raise CaseIncident(str(exc), element=exc.element) from exc
+    now = clock.now()
+    task.state, task.completed_at, task.completed_by = COMPLETED, now, principal.username
+    audit.record(
+        case,
+        "task_completed",
+        actor=principal.username,
+        task_id=task.id,
+        at=now,
+        payload={"name": task.name, "data": submitted},
+    )
+    sync(case=case, run=run, actor=principal.username, now=now)
+    cases.store_run(case, run, actor=principal.username, now=now)
+    return task
+
+
+def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | None = None) -> list[Task]:
+    """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
+
+    `open_rows` may be passed when the caller knows them (a new case has none).
+    """
+    now = now or clock.now()
+    ready = {t.id: t for t in run.ready_tasks()}
+    if open_rows is None:
+        open_rows = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_STATES))).all()
+    for row in open_rows:
+        if row.engine_task_id not in ready:
+            row.state = CANCELLED
+            audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
+    known = {row.engine_task_id for row in open_rows}
+    created = []
+    for engine_id, ready_task in ready.items():
+        if engine_id in known:
+            continue
+        row = Task(
+            case_id=case.id,
+            engine_task_id=engine_id,
+            name=ready_task.spec.name,
+            title=ready_task.spec.title,
+            form=ready_task.spec.form,
+            group=_group_of(ready_task),
+            state=READY,
+            created_at=now,
+        )
+        db.session.add(row)
+        created.append(row)
+    if created:
+        db.session.flush()
+        for row in created:
+            audit.record(
+                case,
+                "task_ready",
+                actor="system",
+                task_id=row.id,
+                at=now,
+                payload={"name": row.name, "group": row.group},
+            )
+    return created
+
+
+def _group_of(ready_task: ReadyTask) -> str | None:
+    props = ready_task.spec.properties
+    if "group_expr" in props:
+        try:
+            return str(evaluate(props["group_expr"], ready_task.data))
+        except ExpressionRefused as exc:
+            raise CaseIncident(
+                f"无法确定任务 {ready_task.spec.name} 的岗位组: {exc}", element=ready_task.spec.name
+            ) from exc
+    return props.get("group") or ready_task.spec.lane
+
+
+def lock_case(case_id: int) -> Case:
+    """The case row, locked for this transaction (FOR UPDATE on PostgreSQL) and freshly read."""
+    case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+    if case is None:
+        raise NotFound(f"办件 {case_id} 不存在 No such case.")
+    return case

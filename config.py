@@ -1,0 +1,55 @@
+"""Configuration read from the environment. SQLite under instance/ by default, PostgreSQL by DATABASE_URL."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Both spellings reach the psycopg 3 driver.
+        return url.replace("postgres://", "postgresql+psycopg://", 1).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    return f"sqlite:///{BASE_DIR / 'instance' / 'onewindow.db'}"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_RECORD_QUERIES = False
+    # Request bodies above this are refused with 413 before anything is parsed.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
+    # A BPMN upload above this is refused with 413.
+    BPMN_MAX_BYTES = int(os.environ.get("BPMN_MAX_BYTES", 1024 * 1024))
+    TOKEN_TTL_HOURS = int(os.environ.get("TOKEN_TTL_HOURS", 12))
+    # Principals resolved from a token are cached this many seconds per process.
+    TOKEN_CACHE_SECONDS = float(os.environ.get("TOKEN_CACHE_SECONDS", 30))
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED")
+    SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 60))
+    BPMN_DIR = os.environ.get("BPMN_DIR", str(BASE_DIR / "bpmn"))
+    # Warning thresholds (working days before the promised due date at which "warning" starts).
+    WARNING_DAYS_BEFORE_PROMISED = int(os.environ.get("WARNING_DAYS_BEFORE_PROMISED", 1))
+    API_TITLE = "OneWindow 一窗 API"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    JSON_AS_ASCII = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL_RESOLVED", "sqlite://")
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    TOKEN_CACHE_SECONDS = 0.0
+    SCHEDULER_ENABLED = False

@@ -1,0 +1,37 @@
+"""events are append-only: on PostgreSQL a trigger refuses UPDATE and DELETE
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the embedded single-user default; the application never updates events
+    op.execute(
+        """
+        CREATE FUNCTION events_append_only() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION 'events are append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+        END;
+        $$ LANGUAGE plpgsql
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
+        "FOR EACH ROW EXECUTE FUNCTION events_append_only()"
+    )
+
+
+def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER events_append_only ON events")
+    op.execute("DROP FUNCTION events_append_only()")
