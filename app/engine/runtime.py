@@ -101,7 +101,7 @@ class Run:
     def advance(self) -> None:
         """Fire due timers and run every engine step until only people or time can move the case."""
         with _engine_errors():
-            self.workflow.refresh_waiting_tasks()
+            self.workflow.refresh_timers()
             self.workflow.do_engine_steps()
 
     def ready_tasks(self) -> list[ReadyTask]:

@@ -131,10 +131,12 @@ def _properties(el: etree._Element) -> dict[str, str]:
 
 
 def _element_of(el: etree._Element) -> str | None:
-    """The id of the nearest ancestor (or self) that has one: the element a designer can find."""
+    """The id of the nearest ancestor (or self) a designer can click on: event definitions and loop
+    characteristics are parts of their event or activity, so the report names the owner."""
     node = el
     while node is not None:
-        if node.get("id"):
+        local = etree.QName(node).localname
+        if node.get("id") and not local.endswith(("EventDefinition", "LoopCharacteristics")):
             return node.get("id")
         node = node.getparent()
     return None

@@ -1,4 +1,4 @@
-"""events are append-only: on PostgreSQL a trigger refuses UPDATE and DELETE
+"""events are append-only: a trigger refuses UPDATE and DELETE (PostgreSQL and SQLite)
 
 Revision ID: 0002
 Revises: 0001
@@ -13,8 +13,13 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return  # SQLite: the embedded single-user default; the application never updates events
+    if op.get_bind().dialect.name == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER events_no_{action.lower()} BEFORE {action} ON events "
+                f"BEGIN SELECT RAISE(ABORT, 'events are append-only: {action} refused'); END"
+            )
+        return
     op.execute(
         """
         CREATE FUNCTION events_append_only() RETURNS trigger AS $$
@@ -31,7 +36,9 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER events_no_update")
+        op.execute("DROP TRIGGER events_no_delete")
         return
     op.execute("DROP TRIGGER events_append_only ON events")
     op.execute("DROP FUNCTION events_append_only()")
