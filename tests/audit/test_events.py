@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
@@ -14,7 +14,7 @@ def _recompute(event: dict, case_id: str) -> str:
     body = {
         "case_id": int(case_id),
         "seq": event["seq"],
-        "at": datetime.fromisoformat(event["at"]).astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        "at": datetime.fromisoformat(event["at"]).astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": event["actor"],
         "type": event["type"],
         "task_id": int(event["task_id"]) if event["task_id"] is not None else None,
