@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ from SpiffWorkflow.task import TaskState
 from app.engine import serializer
 from app.engine.expressions import SAFE_ENGINE, ExpressionRefused
 from app.engine.parser import Definition, HumanTaskSpec, load_definition
+from app.engine.timers import engine_time
 
 
 class EngineError(Exception):
@@ -82,11 +84,11 @@ class Run:
         workflow.script_engine = SAFE_ENGINE
 
     @classmethod
-    def start(cls, definition: Definition, data: dict[str, Any]) -> Run:
-        """A new workflow with `data`, run to its first waiting point."""
+    def start(cls, definition: Definition, data: dict[str, Any], *, at: datetime | None = None) -> Run:
+        """A new workflow with `data`, run to its first waiting point (as of `at`, default now)."""
         run = cls(definition, BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SAFE_ENGINE))
         run.workflow.task_tree.data.update(data)
-        run.advance()
+        run.advance(at=at)
         return run
 
     @classmethod
@@ -98,9 +100,10 @@ class Run:
         """The state to store and its serializer version."""
         return serializer.dump(self.workflow), serializer.SERIALIZER_VERSION
 
-    def advance(self) -> None:
-        """Fire due timers and run every engine step until only people or time can move the case."""
-        with _engine_errors():
+    def advance(self, *, at: datetime | None = None) -> None:
+        """Fire timers due by `at` (default now) and run every engine step until only people or time
+        can move the case."""
+        with _engine_errors(), engine_time(at):
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps()
 
@@ -111,7 +114,7 @@ class Run:
             for t in self.workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)
         ]
 
-    def complete(self, task_id: str, submitted: dict[str, Any]) -> None:
+    def complete(self, task_id: str, submitted: dict[str, Any], *, at: datetime | None = None) -> None:
         """Record a person's submission on a READY human task, run it, and advance the workflow.
 
         The submission is stored under the task's element id, so parallel branches never overwrite
@@ -121,9 +124,9 @@ class Run:
         if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise EngineError("任务不在可办理状态 the task is not ready in the workflow", element=None)
         task.data[task.task_spec.bpmn_id] = submitted
-        with _engine_errors():
+        with _engine_errors(), engine_time(at):
             task.run()
-        self.advance()
+        self.advance(at=at)
 
     @property
     def completed(self) -> bool:
