@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask calendar seed
 	$(BIN)/flask demo seed
 	$(BIN)/flask processes sync
 	SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \

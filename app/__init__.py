@@ -38,6 +38,9 @@ def create_app(config: object | None = None, **overrides) -> Flask:
     register_error_handlers(app)
 
     from app import cli, models, routes  # noqa: F401 (models: the whole schema for Alembic)
+    from app.deadlines import functions
+
+    functions.register()
 
     routes.register(app, api)
     cli.register(app)

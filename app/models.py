@@ -2,9 +2,24 @@
 
 from app.audit.models import Event
 from app.cases.models import Case
+from app.deadlines.models import CalendarDay, CalendarYear, Suspension
 from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
 from app.processes.models import ProcessVersion
 from app.tasks.models import Task
 
-__all__ = ["ApiToken", "Case", "Department", "Event", "Group", "Matter", "ProcessVersion", "Task", "User", "user_group"]
+__all__ = [
+    "ApiToken",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "Suspension",
+    "Department",
+    "Event",
+    "Group",
+    "Matter",
+    "ProcessVersion",
+    "Task",
+    "User",
+    "user_group",
+]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app import clock, create_app
 from app.engine.runtime import definitions
@@ -77,6 +77,7 @@ def reset_database(app) -> None:
             for _, sql in triggers:
                 db.session.execute(text(sql))
         demo.seed()
+        _reset_calendar()
         from app.matters import service as matters
         from app.processes import service as processes
 
@@ -84,6 +85,21 @@ def reset_database(app) -> None:
         matters.load_catalog(path=Path(app.config["BPMN_DIR"]) / "catalog.toml")
         db.session.commit()
         db.session.remove()
+
+
+def _reset_calendar() -> None:
+    """Back to the official arrangements only (tests load made-up years under other sources)."""
+    from app.deadlines import calendar
+    from app.deadlines.models import CalendarYear
+    from app.deadlines.workdays import covered_years
+
+    years = dict(db.session.execute(select(CalendarYear.year, CalendarYear.source)).all())
+    official = {y: calendar.OFFICIAL_SOURCE for y in covered_years()}
+    if years != official:
+        db.session.execute(text("DELETE FROM calendar_days"))
+        db.session.execute(text("DELETE FROM calendar_years"))
+        calendar.seed_official()
+    calendar.invalidate()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -23,6 +23,31 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_status_matter", "status", "matter_code"),
         Index("ix_cases_department_status", "department", "status"),
+        # The deadline sweep and the timer job read only open cases, by indexed timestamps.
+        Index(
+            "ix_cases_open_statutory",
+            "statutory_due",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
+        Index(
+            "ix_cases_open_promised",
+            "promised_due",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
+        Index(
+            "ix_cases_open_warning_at",
+            "warning_at",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
+        Index(
+            "ix_cases_timer",
+            "next_timer_at",
+            postgresql_where=text("next_timer_at IS NOT NULL"),
+            sqlite_where=text("next_timer_at IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -37,12 +62,23 @@ class Case(db.Model):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_by: Mapped[str] = mapped_column(String(60))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    statutory_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    promised_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Limits pinned at acceptance (working days); due dates are recomputed from them.
+    statutory_days: Mapped[int] = mapped_column(default=0)
+    promised_days: Mapped[int] = mapped_column(default=0)
+    statutory_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promised_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the "warning" level starts (start of the k-th last working day before promised_due).
+    warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspended_days: Mapped[int] = mapped_column(default=0)
     extended_days: Mapped[int] = mapped_column(default=0)
+    extension_reason: Mapped[str | None] = mapped_column(String(500))
     provisional: Mapped[bool] = mapped_column(default=False)
+    # Set while a suspension or special procedure is open: the clocks stand still.
+    clock_stopped_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning: Mapped[str] = mapped_column(String(10), default="ok")
+    # The earliest due BPMN timer of the case's workflow (the scheduler fires it).
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    evaluation: Mapped[str | None] = mapped_column(String(20))
     incident: Mapped[str | None] = mapped_column(String(500))
     state: Mapped[bytes | None] = mapped_column(LargeBinary)
     state_format: Mapped[str | None] = mapped_column(String(40))

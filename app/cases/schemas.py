@@ -67,3 +67,16 @@ class CaseSchema(Schema):
 class CaseListSchema(Schema):
     items = fields.List(fields.Nested(CaseSchema))
     total = fields.Integer()
+
+
+class SuspendSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["correction", "special_procedure"]))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ResumeSchema(Schema):
+    note = fields.String(validate=validate.Length(max=500), load_default=None)
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

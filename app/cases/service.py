@@ -39,7 +39,7 @@ def get_visible(*, case_id: int, principal: Principal) -> Case:
 
 
 def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
-    """受理: check the materials, pin the published process version, start the workflow, audit."""
+    """受理: check the materials, pin the published process version and limits, start the workflow, audit."""
     if not principal.has_role("window"):
         raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
     matter = matters.get_or_raise(code=matter_code)
@@ -49,8 +49,11 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
         raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
     definition = processes.definition(version.id)
     now = clock.now()
-    due = deadlines.case_deadlines(
-        accepted_at=now, statutory_days=matter.statutory_days, promised_days=matter.promised_days
+    due = deadlines.due_dates(
+        accepted_at=now,
+        statutory_days=matter.statutory_days,
+        promised_days=matter.promised_days,
+        warning_days=matter.warning_days,
     )
     case = Case(
         matter_code=matter.code,
@@ -61,14 +64,16 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
         materials=materials,
         accepted_at=now,
         accepted_by=principal.username,
+        statutory_days=matter.statutory_days,
+        promised_days=matter.promised_days,
         **due,
     )
     db.session.add(case)
     db.session.flush()
     case.number = f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
-    start_data = {**data, "matter_code": matter.code, "materials_deferred": deferred}
+    start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
     try:
-        run = Run.start(definition, start_data)
+        run = Run.start(definition, start_data, at=now, facts=facts(case))
     except EngineError as exc:
         raise tasks.CaseIncident(str(exc), element=exc.element) from exc
     audit.record(
@@ -83,11 +88,21 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
             "process_version": version.version,
             "process_hash": version.hash,
             "data": start_data,
+            "deadlines": deadline_payload(case),
         },
     )
     tasks.sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
     store_run(case, run, actor=principal.username, now=now)
     return case
+
+
+def deadline_payload(case: Case) -> dict:
+    """The case's deadlines as an event records them."""
+    return {
+        "statutory_due": case.statutory_due.isoformat(),
+        "promised_due": case.promised_due.isoformat(),
+        "provisional": case.provisional,
+    }
 
 
 def _check_materials(catalog: list[dict], provided: list[dict]) -> list[str]:
@@ -109,15 +124,26 @@ def _check_materials(catalog: list[dict], provided: list[dict]) -> list[str]:
 
 def load_run(case: Case) -> Run:
     """The case's workflow, loaded on its pinned process version."""
-    return Run.load(processes.definition(case.process_version_id), case.state, case.state_format)
+    return Run.load(processes.definition(case.process_version_id), case.state, case.state_format, facts=facts(case))
+
+
+def facts(case: Case) -> dict:
+    """What expressions may know about the case (see app/deadlines/functions.py)."""
+    return {
+        "promised_due": case.promised_due.isoformat(),
+        "statutory_due": case.statutory_due.isoformat(),
+        "accepted_at": case.accepted_at.isoformat(),
+    }
 
 
 def store_run(case: Case, run: Run, *, actor: str, now: datetime) -> None:
     """Write the workflow state back to the case; close the case when the process has ended."""
     case.state, case.state_format = run.dump()
+    case.next_timer_at = run.next_timer_due()
     if run.completed and case.status != COMPLETED:
         case.status, case.result, case.completed_at = COMPLETED, run.result(), now
         case.end_event = run.end_reached()
+        case.clock_stopped_since = None
         audit.record(
             case, "case_completed", actor=actor, at=now, payload={"result": case.result, "end": case.end_event}
         )

@@ -129,6 +129,23 @@ class WorkCalendar:
                 lo = mid
         return datetime.date.fromordinal(hi)
 
+    def workday_before(self, d: datetime.date, n: int) -> datetime.date:
+        """The working day n working days before `d` (n == 0: `d` itself, or the last working day before it)."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        target = self._count(d.toordinal()) - n
+        lo, hi = d.toordinal() - 2 * n - 30, d.toordinal()
+        while self._count(lo) >= target:
+            lo -= 2 * n + 30
+        # The first ordinal whose count reaches target is that working day.
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._count(mid) >= target:
+                hi = mid
+            else:
+                lo = mid
+        return datetime.date.fromordinal(hi)
+
     def workdays_between(self, after: datetime.date, upto: datetime.date) -> int:
         """Number of working days d with after < d <= upto (0 when upto <= after)."""
         if upto <= after:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +60,28 @@ _ISO_LITERAL = re.compile(
 def register_function(name: str, func: Callable) -> None:
     """Add a platform function to the vocabulary of every expression."""
     FUNCTIONS[name] = func
+
+
+# Facts about the case the engine is running for (e.g. its deadlines), read by platform functions.
+_facts: ContextVar[Mapping[str, Any] | None] = ContextVar("case_facts", default=None)
+
+
+def fact(name: str) -> Any:
+    """A fact about the current case (ExpressionRefused when the platform did not provide it)."""
+    try:
+        return (_facts.get() or {})[name]
+    except KeyError:
+        raise ExpressionRefused(f"办件信息 {name} 不可用 case fact {name!r} is not available") from None
+
+
+@contextmanager
+def case_facts(facts: Mapping[str, Any] | None) -> Iterator[None]:
+    """Make `facts` visible to platform functions for the duration of an engine call."""
+    token = _facts.set(facts or {})
+    try:
+        yield
+    finally:
+        _facts.reset(token)
 
 
 @lru_cache(maxsize=4096)

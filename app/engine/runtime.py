@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
 from app.engine import serializer
-from app.engine.expressions import SAFE_ENGINE, ExpressionRefused
+from app.engine.expressions import SAFE_ENGINE, ExpressionRefused, case_facts
 from app.engine.parser import Definition, HumanTaskSpec, load_definition
 from app.engine.timers import engine_time
 
@@ -78,23 +79,28 @@ definitions = DefinitionCache()
 class Run:
     """One case's workflow, in memory for the length of one request or job."""
 
-    def __init__(self, definition: Definition, workflow: BpmnWorkflow) -> None:
+    def __init__(self, definition: Definition, workflow: BpmnWorkflow, facts: dict | None = None) -> None:
         self.definition = definition
         self.workflow = workflow
+        # Facts about the case (its deadlines...) that platform functions in expressions may read.
+        self.facts = facts or {}
         workflow.script_engine = SAFE_ENGINE
 
     @classmethod
-    def start(cls, definition: Definition, data: dict[str, Any], *, at: datetime | None = None) -> Run:
+    def start(
+        cls, definition: Definition, data: dict[str, Any], *, at: datetime | None = None, facts: dict | None = None
+    ) -> Run:
         """A new workflow with `data`, run to its first waiting point (as of `at`, default now)."""
-        run = cls(definition, BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SAFE_ENGINE))
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SAFE_ENGINE)
+        run = cls(definition, workflow, facts)
         run.workflow.task_tree.data.update(data)
         run.advance(at=at)
         return run
 
     @classmethod
-    def load(cls, definition: Definition, state: bytes, version: str) -> Run:
+    def load(cls, definition: Definition, state: bytes, version: str, *, facts: dict | None = None) -> Run:
         """The workflow stored as `state` by dump()."""
-        return cls(definition, serializer.load(state, version, definition))
+        return cls(definition, serializer.load(state, version, definition), facts)
 
     def dump(self) -> tuple[bytes, str]:
         """The state to store and its serializer version."""
@@ -103,9 +109,34 @@ class Run:
     def advance(self, *, at: datetime | None = None) -> None:
         """Fire timers due by `at` (default now) and run every engine step until only people or time
         can move the case."""
-        with _engine_errors(), engine_time(at):
+        with _engine_errors(), engine_time(at), case_facts(self.facts):
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps()
+
+    def waiting_timers(self) -> list[tuple[str, datetime]]:
+        """(element id, due time) of every timer the workflow is waiting on."""
+        out = []
+        for task in self.workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = definition.details(task).value
+            if isinstance(value, dict):
+                value = value.get("next")
+            if isinstance(value, str):
+                out.append((task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(value).astimezone(UTC)))
+        return out
+
+    def next_timer_due(self) -> datetime | None:
+        """The earliest time a waiting timer falls due (None when none waits)."""
+        return min((due for _, due in self.waiting_timers()), default=None)
+
+    def fire_timers(self, *, at: datetime) -> list[str]:
+        """Fire every timer due by `at` and run on; returns the element ids that fired."""
+        due = sorted(name for name, when in self.waiting_timers() if when <= at)
+        if due:
+            self.advance(at=at)
+        return due
 
     def ready_tasks(self) -> list[ReadyTask]:
         """The READY human tasks, in tree order."""
@@ -124,9 +155,13 @@ class Run:
         if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise EngineError("任务不在可办理状态 the task is not ready in the workflow", element=None)
         task.data[task.task_spec.bpmn_id] = submitted
-        with _engine_errors(), engine_time(at):
+        with _engine_errors(), engine_time(at), case_facts(self.facts):
             task.run()
         self.advance(at=at)
+
+    def cancel(self) -> None:
+        """Stop the workflow where it stands (a withdrawn case)."""
+        self.workflow.cancel()
 
     @property
     def completed(self) -> bool:
@@ -146,9 +181,13 @@ class Run:
         if not self.completed:
             return None
         ends = [
-            t for t in self.workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent) if t.task_spec.bpmn_id
+            t.task_spec.bpmn_id
+            for t in self.workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent)
+            if t.task_spec.bpmn_id
         ]
-        return ends[-1].task_spec.bpmn_id if ends else None
+        # A side branch (an escalation) may end after the main path: the end that declares a result wins.
+        with_result = [e for e in ends if e in self.definition.end_results]
+        return (with_result or ends or [None])[-1]
 
     def result(self) -> str | None:
         """The case result declared by the end event reached (its `result` property)."""

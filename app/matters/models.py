@@ -22,3 +22,7 @@ class Matter(db.Model):
     process_key: Mapped[str] = mapped_column(String(100))
     # [{"name": str, "required": bool, "deferrable": bool}]
     materials: Mapped[list] = mapped_column(JSON, default=list)
+    # Working days before the promised due date at which "warning" starts (None: the configured default).
+    warning_days: Mapped[int | None]
+    # Extra start data for the process (e.g. a verification window), from the catalog.
+    process_data: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -33,6 +33,12 @@ class Task(db.Model):
             sqlite_where=text("state = 'claimed'"),
         ),
         Index("ix_tasks_case", "case_id", "state"),
+        Index(
+            "ix_tasks_open_due",
+            "due_at",
+            postgresql_where=text("state IN ('ready', 'claimed')"),
+            sqlite_where=text("state IN ('ready', 'claimed')"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -48,4 +54,5 @@ class Task(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(60))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning: Mapped[str] = mapped_column(String(10), default="ok")

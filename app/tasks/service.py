@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from app import clock
 from app.audit import service as audit
 from app.cases.models import IN_PROGRESS, Case
+from app.deadlines import service as deadlines
 from app.engine.expressions import ExpressionRefused, evaluate
 from app.engine.runtime import EngineError, ReadyTask, Run
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -167,6 +168,7 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
         at=now,
         payload={"name": task.name, "data": submitted},
     )
+    close_special_procedure(case, run, task, actor=principal.username)
     sync(case=case, run=run, actor=principal.username, now=now)
     cases.store_run(case, run, actor=principal.username, now=now)
     return task
@@ -175,34 +177,23 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
 def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | None = None) -> list[Task]:
     """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
 
-    `open_rows` may be passed when the caller knows them (a new case has none).
+    `open_rows` may be passed when the caller knows them (a new case has none). A step with a
+    `time_limit` property gets its own due time; a `special_procedure` step stops the case's clocks
+    while it is open.
     """
     now = now or clock.now()
     ready = {t.id: t for t in run.ready_tasks()}
     if open_rows is None:
-        open_rows = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_STATES))).all()
+        open_rows = list_open(case.id)
     for row in open_rows:
         if row.engine_task_id not in ready:
             row.state = CANCELLED
             audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
+            close_special_procedure(case, run, row, actor=actor)
     known = {row.engine_task_id for row in open_rows}
-    created = []
-    for engine_id, ready_task in ready.items():
-        if engine_id in known:
-            continue
-        row = Task(
-            case_id=case.id,
-            engine_task_id=engine_id,
-            name=ready_task.spec.name,
-            title=ready_task.spec.title,
-            form=ready_task.spec.form,
-            group=_group_of(ready_task),
-            state=READY,
-            created_at=now,
-        )
-        db.session.add(row)
-        created.append(row)
+    created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
     if created:
+        db.session.add_all(created)
         db.session.flush()
         for row in created:
             audit.record(
@@ -213,7 +204,49 @@ def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | 
                 at=now,
                 payload={"name": row.name, "group": row.group},
             )
+            if _is_special_procedure(run, row):
+                deadlines.stop_clock(
+                    case,
+                    kind=deadlines.SPECIAL_PROCEDURE,
+                    reason=f"特别程序：{row.title}",
+                    actor="system",
+                    task_id=row.id,
+                )
     return created
+
+
+def _new_row(case: Case, ready_task: ReadyTask, now) -> Task:
+    spec = ready_task.spec
+    row = Task(
+        case_id=case.id,
+        engine_task_id=ready_task.id,
+        name=spec.name,
+        title=spec.title,
+        form=spec.form,
+        group=_group_of(ready_task),
+        state=READY,
+        created_at=now,
+    )
+    limit = spec.properties.get("time_limit")
+    if limit:
+        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=int(limit))
+    return row
+
+
+def _is_special_procedure(run: Run, row: Task) -> bool:
+    spec = run.definition.human_tasks.get(row.name)
+    return spec is not None and spec.properties.get("special_procedure", "").lower() in ("true", "1", "yes")
+
+
+def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> None:
+    """When a special-procedure step ends (completed or cancelled), its suspension ends with it."""
+    if not _is_special_procedure(run, row):
+        return
+    for suspension in deadlines.open_suspensions(case.id):
+        if suspension.task_id == row.id:
+            deadlines.start_clock(
+                case, suspension, actor=actor, note=f"{row.title}结束", warning_days=deadlines.warning_days_for(case)
+            )
 
 
 def _group_of(ready_task: ReadyTask) -> str | None:
@@ -226,6 +259,11 @@ def _group_of(ready_task: ReadyTask) -> str | None:
                 f"无法确定任务 {ready_task.spec.name} 的岗位组: {exc}", element=ready_task.spec.name
             ) from exc
     return props.get("group") or ready_task.spec.lane
+
+
+def list_open(case_id: int) -> list[Task]:
+    """The case's open task rows."""
+    return list(db.session.scalars(select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_STATES))))
 
 
 def lock_case(case_id: int) -> Case:
