@@ -44,8 +44,16 @@ def create_app(config: object | None = None, **overrides) -> Flask:
 
     routes.register(app, api)
     cli.register(app)
+    if app.config.get("SCHEDULER_ENABLED") and not app.config.get("TESTING") and _main_process():
+        from app.deadlines.scheduler import start_scheduler
 
+        start_scheduler(app)
     return app
+
+
+def _main_process() -> bool:
+    """False in the parent of Flask's reloader (the child serves, and runs the scheduler)."""
+    return os.environ.get("FLASK_DEBUG") != "1" or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
 def _configure_database(app: Flask) -> None:

@@ -13,9 +13,20 @@ def register(app: Flask, api: Api) -> None:
     from app.identity import api as identity_api
     from app.matters import api as matters_api
     from app.processes import api as processes_api
+    from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (health, identity_api, matters_api, cases_api, tasks_api, processes_api, audit_api, calendar_api):
+    for module in (
+        health,
+        identity_api,
+        matters_api,
+        cases_api,
+        tasks_api,
+        processes_api,
+        audit_api,
+        calendar_api,
+        supervision_api,
+    ):
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)

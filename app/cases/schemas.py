@@ -61,6 +61,8 @@ class CaseSchema(Schema):
     materials = fields.List(fields.Dict())
     deadlines = fields.Nested(DeadlinesSchema)
     warning = fields.String()
+    evaluation = fields.String(allow_none=True)
+    incident = fields.String(allow_none=True)
     open_tasks = fields.List(fields.Nested(OpenTaskSchema))
 
 

@@ -214,6 +214,8 @@ def view(case: Case, principal: Principal, open_rows: list[Task]) -> dict:
             "provisional": case.provisional,
         },
         "warning": case.warning,
+        "evaluation": case.evaluation,
+        "incident": case.incident,
         "open_tasks": [
             {
                 "id": str(t.id),

@@ -52,4 +52,16 @@ def due(accepted_on, days):
     click.echo(f"{due_date.isoformat()} (ends {due_at.isoformat()}){' provisional' if provisional else ''}")
 
 
+@scheduler_cli.command("run-once")
+def run_once():
+    """One pass of the scheduler's jobs (timers, then warnings) and exit."""
+    from app.deadlines.scheduler import run_once as one_pass
+
+    result = one_pass()
+    if result is None:
+        click.echo("another scheduler holds the lock; nothing done")
+        return
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
 commands = [calendar_cli, scheduler_cli]

@@ -16,6 +16,7 @@ class MatterSchema(Schema):
     statutory_days = fields.Integer()
     promised_days = fields.Integer()
     process_key = fields.String()
+    warning_days = fields.Integer(allow_none=True)
     materials = fields.List(fields.Nested(MaterialSchema))
 
 

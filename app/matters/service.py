@@ -41,6 +41,8 @@ def load_catalog(*, path: str | Path) -> int:
         matter = get(code=entry["code"]) or Matter(code=entry["code"])
         for field in ("name", "department", "kind", "mode", "statutory_days", "promised_days", "process_key"):
             setattr(matter, field, entry[field])
+        matter.warning_days = entry.get("warning_days")
+        matter.process_data = dict(entry.get("process_data", {}))
         matter.materials = [
             {
                 "name": m["name"],

@@ -18,6 +18,8 @@ from app.tasks import forms
 from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, Task
 
 OVERSEERS = ("supervisor", "auditor")
+# Tasks the platform itself opens (e.g. the follow-up of a bad evaluation) carry no engine task.
+PLATFORM_TASK = "platform:"
 
 
 class CaseIncident(Conflict):
@@ -148,17 +150,28 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
     db.session.refresh(task)
     if task.state != CLAIMED or task.assignee != principal.username:
         raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
+    submitted = forms.validate_submission(task.form, data)
+    now = clock.now()
+    if task.engine_task_id.startswith(PLATFORM_TASK):
+        _finish(case, task, principal, submitted, now)
+        return task
     if case.status != IN_PROGRESS:
         raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
-    submitted = forms.validate_submission(task.form, data)
     from app.cases import service as cases  # cases imports tasks: resolve at call time
 
     run = cases.load_run(case)
     try:
-        run.complete(task.engine_task_id, submitted)
+        run.complete(task.engine_task_id, submitted, at=now)
     except EngineError as exc:
         raise CaseIncident(str(exc), element=exc.element) from exc
-    now = clock.now()
+    _finish(case, task, principal, submitted, now)
+    close_special_procedure(case, run, task, actor=principal.username)
+    sync(case=case, run=run, actor=principal.username, now=now)
+    cases.store_run(case, run, actor=principal.username, now=now)
+    return task
+
+
+def _finish(case: Case, task: Task, principal: Principal, submitted: dict, now) -> None:
     task.state, task.completed_at, task.completed_by = COMPLETED, now, principal.username
     audit.record(
         case,
@@ -168,10 +181,6 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
         at=now,
         payload={"name": task.name, "data": submitted},
     )
-    close_special_procedure(case, run, task, actor=principal.username)
-    sync(case=case, run=run, actor=principal.username, now=now)
-    cases.store_run(case, run, actor=principal.username, now=now)
-    return task
 
 
 def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | None = None) -> list[Task]:

@@ -1,0 +1,121 @@
+"""The scheduler's jobs: the deadline sweep and firing due BPMN timers. Each returns (examined, changed).
+
+Both are idempotent (they act only on rows whose stored state lags behind the clock and move them
+forward under a row lock), set-based (indexed timestamp comparisons pick the rows; Python touches
+only the rows that change), and they catch up everything that fell due while nothing ran.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+
+from app import clock
+from app.audit import service as audit
+from app.cases.models import IN_PROGRESS, Case
+from app.deadlines.service import case_level, level, set_case_level
+from app.extensions import db
+from app.tasks.models import OPEN_STATES, Task
+
+SYSTEM = "system"
+BATCH = 500
+
+
+def _lock(case_id: int) -> Case | None:
+    """The case row locked for this pass, or None when another pass holds it (it will come round again)."""
+    return db.session.get(Case, case_id, with_for_update={"skip_locked": True}, populate_existing=True)
+
+
+def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
+    """Raise the warning level of every running case whose deadlines the clock has passed."""
+    now = now or clock.now()
+    lagging = or_(
+        and_(Case.statutory_due < now, Case.warning != "breach"),
+        and_(Case.promised_due < now, Case.warning.in_(("ok", "warning"))),
+        and_(Case.warning_at <= now, Case.warning == "ok"),
+    )
+    ids = db.session.scalars(
+        select(Case.id)
+        .where(Case.status == IN_PROGRESS, Case.clock_stopped_since.is_(None), lagging)
+        .order_by(Case.id)
+        .limit(BATCH)
+    ).all()
+    changed = 0
+    for case_id in ids:
+        case = _lock(case_id)
+        if case is not None and case.status == IN_PROGRESS and case.clock_stopped_since is None:
+            changed += set_case_level(case, case_level(case, now), at=now)
+    db.session.flush()
+    return len(ids), changed
+
+
+def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
+    """Raise the warning level of every open step with its own limit that the clock has passed."""
+    now = now or clock.now()
+    lagging = or_(
+        and_(Task.due_at < now, Task.warning != "overdue"), and_(Task.warning_at <= now, Task.warning == "ok")
+    )
+    rows = db.session.execute(
+        select(Task.id, Task.case_id)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.state.in_(OPEN_STATES), Task.due_at.is_not(None), lagging, Case.clock_stopped_since.is_(None))
+        .order_by(Task.case_id, Task.id)
+        .limit(BATCH)
+    ).all()
+    changed = 0
+    for task_id, case_id in rows:
+        case = _lock(case_id)
+        task = db.session.get(Task, task_id, populate_existing=True)
+        if case is None or task.state not in OPEN_STATES:
+            continue
+        new = level(now=now, warning_at=task.warning_at, promised_due=task.due_at)
+        if new != task.warning:
+            audit.record(
+                case,
+                "warning_changed",
+                actor=SYSTEM,
+                task_id=task.id,
+                at=now,
+                payload={"scope": "task", "name": task.name, "level": new, "previous": task.warning},
+            )
+            task.warning = new
+            changed += 1
+    db.session.flush()
+    return len(rows), changed
+
+
+def fire_timers(now: datetime | None = None) -> tuple[int, int]:
+    """Fire the BPMN timers that fell due: run each such case on, materialize its tasks, audit."""
+    from app.cases.service import load_run, store_run
+    from app.engine.runtime import EngineError
+    from app.tasks.service import sync
+
+    now = now or clock.now()
+    ids = db.session.scalars(
+        select(Case.id)
+        .where(Case.next_timer_at <= now, Case.status == IN_PROGRESS)
+        .order_by(Case.next_timer_at)
+        .limit(BATCH)
+    ).all()
+    fired = 0
+    for case_id in ids:
+        case = _lock(case_id)
+        if case is None or case.next_timer_at is None or case.next_timer_at > now:
+            continue
+        run = load_run(case)
+        try:
+            elements = run.fire_timers(at=now)
+        except EngineError as exc:
+            case.incident, case.next_timer_at = str(exc)[:500], None
+            audit.record(
+                case, "case_incident", actor=SYSTEM, at=now, payload={"element": exc.element, "message": str(exc)[:500]}
+            )
+            continue
+        if elements:
+            audit.record(case, "timer_fired", actor=SYSTEM, at=now, payload={"elements": elements})
+            sync(case=case, run=run, actor=SYSTEM, now=now)
+            fired += 1
+        store_run(case, run, actor=SYSTEM, now=now)
+    db.session.flush()
+    return len(ids), fired
