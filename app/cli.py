@@ -13,7 +13,7 @@ from app.errors import DomainError
 from app.extensions import unit_of_work
 
 # Modules with a `commands` list of click groups.
-COMMAND_MODULES = ("app.identity.cli", "app.processes.cli", "app.deadlines.cli")
+COMMAND_MODULES = ("app.identity.cli", "app.processes.cli", "app.deadlines.cli", "app.audit.cli")
 
 
 @contextmanager

@@ -1,11 +1,8 @@
 """Recording events: every state change writes its event in the same transaction, chained per case.
 
-Canonical form (what `hash` covers), documented for outside tools in docs/audit.md:
-    hash = SHA-256( prev_hash_bytes || canonical_json )
-    canonical_json = JSON of {"case_id", "seq", "at", "actor", "type", "task_id", "payload"} with
-    sorted keys, no whitespace (separators "," and ":"), UTF-8 without escaping, `at` as
-    ISO 8601 UTC with microseconds and "+00:00", case_id and task_id as integers (task_id may be null).
-    prev_hash of the first event of a case is 32 zero bytes.
+    hash = SHA-256(prev_hash || canonical(event)); prev_hash of a case's first event is 32 zero bytes.
+The canonical form (`canonical` below) is specified, with a worked example an outside tool can
+follow, in docs/audit.md. Events are never updated or deleted (triggers refuse it, migration 0002).
 """
 
 from __future__ import annotations
@@ -15,10 +12,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app import clock
 from app.audit.models import Event
+from app.audit.replay import Pinned, ReplayResult, mismatch, replay
 from app.extensions import db
 
 GENESIS = bytes(32)
@@ -91,3 +89,50 @@ def list_events(*, case_id: int) -> list[dict]:
         )
         prev = e.hash
     return out
+
+
+def chain_events(*, case_id: int) -> list[Row]:
+    """The case's events in order, as light rows with the columns replay and history read (one query)."""
+    return list(
+        db.session.execute(
+            select(Event.seq, Event.at, Event.actor, Event.type, Event.task_id, Event.payload)
+            .where(Event.case_id == case_id)
+            .order_by(Event.seq)
+        ).all()
+    )
+
+
+def replay_case(*, case: Any, upto: int | None = None) -> ReplayResult:
+    """Replay a case from its events on the process version they name; compare with its stored state."""
+    from app.cases.service import load_run  # cases imports audit: resolve at call time
+
+    events = chain_events(case_id=case.id)
+    pinned = _pinned(case, events)
+    if isinstance(pinned, ReplayResult):
+        return pinned
+    stored = (lambda: load_run(case).data) if case.state is not None else None
+    return replay(pinned, events, upto=upto, stored_data=stored)
+
+
+def _pinned(case: Any, events: list[Row]) -> Pinned | ReplayResult:
+    """The version the first event names, checked against the case row and its own stored bytes."""
+    from app.processes import service as processes
+
+    first = (events[0].payload or {}) if events else {}
+    key, number = first.get("process_key"), first.get("process_version")
+    version = processes.get(key=key, version=number) if key and number else None
+    named = {"process_key": key, "process_version": number}
+    if version is None:
+        return mismatch(1, "记录的流程版本不存在 the recorded process version does not exist", named, None)
+    if version.id != case.process_version_id:
+        return mismatch(
+            1,
+            "办件固定的流程版本与记录不符 the case is pinned to another version than its record names",
+            named,
+            {"process_version_id": case.process_version_id},
+        )
+    if hashlib.sha256(version.xml).hexdigest() != version.hash:
+        return mismatch(
+            1, "流程版本文件已被改动 the stored process file no longer matches its hash", version.hash, "changed"
+        )
+    return Pinned(version.key, version.version, version.hash, processes.definition(version.id))

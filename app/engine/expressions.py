@@ -31,7 +31,27 @@ def _safe_len(value: Any) -> int:
     return len(value)
 
 
+def all_approved(items: Any) -> bool:
+    """True when every submission in a list (e.g. the department reviews) has approved == True."""
+    return isinstance(items, list) and len(items) > 0 and all(
+        isinstance(i, dict) and i.get("approved") is True for i in items
+    )
+
+
+def any_rejected(items: Any) -> bool:
+    """True when some submission in a list has approved == False."""
+    return isinstance(items, list) and any(isinstance(i, dict) and i.get("approved") is False for i in items)
+
+
+def missing_from(required: Any, provided: Any) -> list:
+    """The items of `required` that `provided` lacks (e.g. deferred materials not yet supplied)."""
+    return [x for x in (required or []) if x not in (provided or [])]
+
+
 BASE_FUNCTIONS: dict[str, Callable] = {
+    "all_approved": all_approved,
+    "any_rejected": any_rejected,
+    "missing_from": missing_from,
     "len": _safe_len,
     "min": min,
     "max": max,

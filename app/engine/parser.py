@@ -53,6 +53,16 @@ class HumanTaskSpec:
         """The form kind the task takes (decision, opinion, ...)."""
         return self.properties.get("form", "opinion")
 
+    @property
+    def data_key(self) -> str:
+        """Where a submission lands in the workflow data: the element id unless `data_key` says otherwise."""
+        return self.properties.get("data_key", self.name)
+
+    @property
+    def carry(self) -> list[str]:
+        """Names copied from the task's data into its submission (e.g. the department of a review instance)."""
+        return [n.strip() for n in self.properties.get("carry", "").split(",") if n.strip()]
+
 
 @dataclass
 class Definition:

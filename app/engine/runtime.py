@@ -18,13 +18,14 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
 from app.engine import serializer
 from app.engine.expressions import SAFE_ENGINE, ExpressionRefused, case_facts
 from app.engine.parser import Definition, HumanTaskSpec, load_definition
+from app.clock import SHANGHAI
 from app.engine.timers import engine_time
 
 
@@ -124,7 +125,9 @@ class Run:
             if isinstance(value, dict):
                 value = value.get("next")
             if isinstance(value, str):
-                out.append((task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(value).astimezone(UTC)))
+                due = datetime.fromisoformat(value)
+                due = due if due.tzinfo else due.replace(tzinfo=SHANGHAI)
+                out.append((task.task_spec.bpmn_id, datetime.fromtimestamp(due.timestamp(), UTC)))
         return out
 
     def next_timer_due(self) -> datetime | None:
@@ -145,16 +148,30 @@ class Run:
             for t in self.workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)
         ]
 
+    def _find(self, task_id: str):
+        try:
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return None
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data a task sees (empty when the workflow has no such task)."""
+        task = self._find(task_id)
+        return dict(task.data) if task is not None else {}
+
     def complete(self, task_id: str, submitted: dict[str, Any], *, at: datetime | None = None) -> None:
         """Record a person's submission on a READY human task, run it, and advance the workflow.
 
-        The submission is stored under the task's element id, so parallel branches never overwrite
-        each other and conditions read e.g. `decide.approved`.
+        The submission is stored under the task's element id (or its `data_key` property, e.g. the
+        output item of a multi-instance task), so parallel branches never overwrite each other and
+        conditions read e.g. `decide.approved`.
         """
-        task = self.workflow.get_task_from_id(UUID(task_id))
+        task = self._find(task_id)
         if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise EngineError("任务不在可办理状态 the task is not ready in the workflow", element=None)
-        task.data[task.task_spec.bpmn_id] = submitted
+        spec = self.definition.human_tasks[task.task_spec.bpmn_id]
+        carried = {name: task.data[name] for name in spec.carry if name in task.data}
+        task.data[spec.data_key] = {**carried, **submitted}
         with _engine_errors(), engine_time(at), case_facts(self.facts):
             task.run()
         self.advance(at=at)

@@ -150,16 +150,16 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
     db.session.refresh(task)
     if task.state != CLAIMED or task.assignee != principal.username:
         raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
-    submitted = forms.validate_submission(task.form, data)
     now = clock.now()
     if task.engine_task_id.startswith(PLATFORM_TASK):
-        _finish(case, task, principal, submitted, now)
+        _finish(case, task, principal, forms.validate_submission(task.form, data), now)
         return task
     if case.status != IN_PROGRESS:
         raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
     from app.cases import service as cases  # cases imports tasks: resolve at call time
 
     run = cases.load_run(case)
+    submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
     try:
         run.complete(task.engine_task_id, submitted, at=now)
     except EngineError as exc:
