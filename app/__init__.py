@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, unit_of_work
@@ -57,7 +57,7 @@ def _main_process() -> bool:
 
 
 def _configure_database(app: Flask) -> None:
-    """SQLite: WAL, foreign keys and a busy timeout, so the embedded default behaves under a few workers."""
+    """SQLite: WAL, foreign keys, a busy timeout and write transactions that lock up front."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -67,6 +67,7 @@ def _configure_database(app: Flask) -> None:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
@@ -74,3 +75,11 @@ def _configure_database(app: Flask) -> None:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # A writing request takes SQLite's write lock up front (BEGIN IMMEDIATE): writers queue
+            # on the busy timeout instead of failing half-way, and a case read then updated stays
+            # consistent (SQLite has no SELECT ... FOR UPDATE).
+            writing = not has_request_context() or request.method not in READ_ONLY_METHODS
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -4,18 +4,18 @@ What is measured, and how
 -------------------------
 * Setup (not measured): a bench database is built with the project's own CLI, as subprocesses of
   this interpreter: `flask db upgrade`, `flask demo seed`, `flask processes sync`. PostgreSQL when
-  DATABASE_URL is set (its `public` schema is dropped and recreated first, unless --no-fresh), else a
-  fresh SQLite file in a temporary directory.
+  DATABASE_URL is set (its `public` schema is dropped and recreated first, unless --no-fresh; an
+  advisory lock refuses a second bench on the same database), else a fresh SQLite file in a
+  temporary directory.
 * Server: a separate gunicorn process (`wsgi:app`, --workers W, --threads T: T > 1 selects the
   gthread worker, the one `make run` uses, and the only one that keeps connections alive) on a free
   port of 127.0.0.1. The scheduler is off so that nothing but the bench's requests runs; the token
   cache keeps its configured default (TOKEN_CACHE_SECONDS, passed through when set).
 * Load: C client threads, each with its own keep-alive `http.client` connection, each drives whole
   cases: accept (window1) then, for review, audit, decide, certify, deliver: claim + complete by the
-  member of the step's group. A complete answers with the completed task, not the next one, so the
-  next task id comes from `GET /api/cases/{id}` (operation `case_get`; there is no cheaper way: the
-  claimable inbox is not filterable by case). One more `case_get` after the last step checks that the
-  case ended `completed`/`approved`. Every status is asserted (201 accept, 200 otherwise): anything
+  member of the step's group. A complete answers with the case's open tasks and status afterwards,
+  which give the next task and, after the last step, prove the case ended `completed`/`approved`
+  (11 requests per case). Every status is asserted (201 accept, 200 otherwise): anything
   else aborts the run with exit code 1. The first --warmup cases are driven the same way, unmeasured.
 * Latency: client side, per request, from sending the request to having read the whole body
   (median, p95). Throughput: measured cases and task completions over the wall clock of the
@@ -42,6 +42,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -73,7 +74,7 @@ STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("deliver", "window1", {"method": "window"}),
 ]
 USERS = sorted({CLERK, *(user for _, user, _ in STEPS)})
-OPERATIONS = ("accept", "claim", "complete", "case_get")
+OPERATIONS = ("accept", "claim", "complete")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -143,6 +144,25 @@ def reset_pg_schema(db: Database) -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+BENCH_LOCK = 0x6F6E6577  # a fixed pg advisory lock key: one bench per database at a time
+
+
+@contextmanager
+def exclusive(db: Database) -> Iterator[None]:
+    """PostgreSQL: hold an advisory lock for the whole run, so that two benches never share (or drop)
+    one database under each other. SQLite needs none: every run has its own temporary file.
+    """
+    if db.kind != "postgresql":
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(libpq_url(db.url), autocommit=True) as conn:
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (BENCH_LOCK,)).fetchone()[0]:
+            raise BenchError("another bench is running on this database; wait for it (or use another database)")
+        yield
+
+
 def app_env(db: Database) -> dict[str, str]:
     """The environment of every application process: the bench database, no scheduler."""
     env = dict(os.environ, FLASK_APP="wsgi", DATABASE_URL=db.url, SCHEDULER_ENABLED="0")
@@ -181,24 +201,22 @@ class Server:
     command: list[str]
 
 
+def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
+    """gunicorn on 127.0.0.1:port; more than one thread selects the gthread worker (keep-alive)."""
+    bind = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads", str(threads),
+            "--graceful-timeout", "10", "wsgi:app"]  # fmt: skip
+
+
 @contextmanager
 def gunicorn(db: Database, *, workers: int, threads: int, log: Path) -> Iterator[Server]:
-    """A gunicorn serving wsgi:app on a free port, ready (health 200) on entry, stopped on exit."""
+    """A gunicorn serving wsgi:app on a free port, ready (health 200) on entry, stopped on exit.
+
+    A failure inside the block keeps the server log: its tail joins the error, the whole file is
+    copied to bench-results/.
+    """
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--graceful-timeout",
-        "10",
-        "wsgi:app",
-    ]
+    command = gunicorn_command(port, workers=workers, threads=threads)
     with open(log, "wb") as out:
         # Own session: a Ctrl-C in the terminal reaches only us; we stop the server in order below.
         process = subprocess.Popen(
@@ -208,8 +226,20 @@ def gunicorn(db: Database, *, workers: int, threads: int, log: Path) -> Iterator
     try:
         wait_healthy(server)
         yield server
+    except BenchError as exc:
+        stop(process)
+        kept = keep_log(log)
+        raise BenchError(f"{exc}\n--- server log, tail (whole log: {kept}) ---\n{tail(log)}") from exc
     finally:
         stop(process)
+
+
+def keep_log(log: Path) -> Path:
+    """Copy a server log to bench-results/ (the temporary directory is about to go)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    kept = RESULTS_DIR / f"serial-{datetime.now():%Y%m%d-%H%M%S}-gunicorn.log"
+    shutil.copyfile(log, kept)
+    return kept
 
 
 def wait_healthy(server: Server, timeout: float = 60.0) -> None:
@@ -400,23 +430,25 @@ def only_open_task(case: dict, name: str) -> str:
 
 
 def drive_case(client: Client, tokens: dict[str, str], n: int) -> None:
-    """One case from acceptance to the delivered licence: 1 accept, 5 claims, 5 completes, 5 gets."""
+    """One case from acceptance to the delivered licence: 1 accept, 5 claims, 5 completes.
+
+    The accept answer lists the first open task; each complete answers with the case's open tasks
+    and status afterwards, so no extra GET is needed between steps.
+    """
     case = client.call("accept", "POST", "/api/cases", token=tokens[CLERK], body=application(n), expect=201)
-    case_path = f"/api/cases/{case['id']}"
-    for index, (name, user, data) in enumerate(STEPS):
-        if index:
-            case = client.call("case_get", "GET", case_path, token=tokens[user])
-        task_id = only_open_task(case, name)
+    progress = {"id": case["id"], "open_tasks": case["open_tasks"]}
+    for name, user, data in STEPS:
+        task_id = only_open_task(progress, name)
         client.call("claim", "POST", f"/api/tasks/{task_id}/claim", token=tokens[user])
         done = client.call(
             "complete", "POST", f"/api/tasks/{task_id}/complete", token=tokens[user], body={"data": data}
         )
         if done["state"] != "completed":
             raise BenchError(f"task {task_id} answered state {done['state']!r} after complete")
+        progress = done["case"]
         client.recorder.completions += 1
-    final = client.call("case_get", "GET", case_path, token=tokens[CLERK])
-    if (final["status"], final["result"], final["open_tasks"]) != ("completed", "approved", []):
-        raise BenchError(f"case {final['id']} ended {final['status']}/{final['result']}, open {final['open_tasks']}")
+    if (progress["status"], progress["result"], progress["open_tasks"]) != ("completed", "approved", []):
+        raise BenchError(f"case {case['id']} ended {progress['status']}/{progress['result']}")
     client.recorder.cases += 1
 
 
@@ -519,7 +551,10 @@ SELECT (SELECT count(*) FROM cases),
        (SELECT coalesce(sum(octet_length(state)), 0) FROM cases),
        (SELECT count(*) FROM events),
        (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e),
-       (SELECT coalesce(sum(octet_length(payload::text)), 0) FROM events)
+       (SELECT coalesce(sum(octet_length(payload::text)), 0) FROM events),
+       (SELECT coalesce(sum(pg_column_size(c.*)), 0) FROM cases c)
+         + (SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM tasks t)
+         + (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e)
 """
 
 
@@ -528,7 +563,7 @@ def pg_storage(db: Database) -> dict[str, Any]:
     import psycopg
 
     with psycopg.connect(libpq_url(db.url)) as conn:
-        n, cases, tasks, events, state, n_events, event_rows, payload = conn.execute(PG_STORAGE).fetchone()
+        n, cases, tasks, events, state, n_events, event_rows, payload, live = conn.execute(PG_STORAGE).fetchone()
     return {
         "method": "pg_total_relation_size (incl. indexes, TOAST, dead row versions and audit chain)",
         "cases_in_db": n,
@@ -543,6 +578,7 @@ def pg_storage(db: Database) -> dict[str, Any]:
             "events_per_case": n_events / n,
             "event_row_bytes": event_rows / max(n_events, 1),
             "event_payload_bytes": payload / max(n_events, 1),
+            "live_row_bytes_per_case": live / n,
         },
     }
 
@@ -578,7 +614,7 @@ def sqlite_storage(db: Database, baseline: int) -> dict[str, Any]:
 
 
 def files_size(path: Path | None) -> int:
-    """Bytes of a SQLite database with its WAL and shared-memory files."""
+    """Bytes of a SQLite database file and its write-ahead log."""
     if path is None:
         return 0
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
@@ -588,16 +624,24 @@ def files_size(path: Path | None) -> int:
 # The engine floor
 
 
+# What the platform tells the engine about a case (app.cases.service.facts): its deadlines.
+FACTS = {
+    "promised_due": "2099-12-31T23:59:59.999999+08:00",
+    "statutory_due": "2099-12-31T23:59:59.999999+08:00",
+    "accepted_at": "2026-11-27T09:00:00+08:00",
+}
+
+
 def engine_case(definition: Any, run_cls: Any, times: dict[str, list[float]]) -> None:
     """One case through the engine alone: start + dump, then per step load + complete + dump."""
     clock = time.perf_counter
     t0 = clock()
-    run = run_cls.start(definition, {"matter_code": MATTER, "materials_deferred": []})
+    run = run_cls.start(definition, {"matter_code": MATTER, "materials_deferred": []}, facts=FACTS)
     state, fmt = run.dump()
     times["start"].append(clock() - t0)
     for name, _, data in STEPS:
         t0 = clock()
-        run = run_cls.load(definition, state, fmt)
+        run = run_cls.load(definition, state, fmt, facts=FACTS)
         t1 = clock()
         (task,) = [t for t in run.ready_tasks() if t.spec.name == name]
         run.complete(task.id, data)
@@ -616,9 +660,11 @@ def engine_case(definition: Any, run_cls: Any, times: dict[str, list[float]]) ->
 
 def engine_floor(cases: int, warmup: int = 5) -> dict[str, Any]:
     """The engine's own cost for the bench's steps, in this process (no HTTP, no database)."""
+    from app.deadlines import functions
     from app.engine.parser import load_definition
     from app.engine.runtime import Run
 
+    functions.register()  # the vocabulary create_app registers (the review's timer reads promised_due())
     started = time.perf_counter()
     definition = load_definition(BPMN_FILE.read_bytes(), filename=BPMN_FILE.name)
     parse = time.perf_counter() - started
@@ -645,13 +691,14 @@ def engine_floor(cases: int, warmup: int = 5) -> dict[str, Any]:
 
 
 def kib(value: float) -> str:
+    """Bytes as KiB with one decimal."""
     return f"{value / 1024:.1f} KiB"
 
 
 def format_http(r: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     """The HTTP half of the table."""
     lines = [
-        f"OneWindow serial bench: {MATTER}, accept + {len(STEPS)} steps (claim, complete, case_get)",
+        f"OneWindow serial bench: {MATTER}, accept + {len(STEPS)} steps (claim, complete)",
         f"server   gunicorn {meta['workers']} workers x {meta['threads']} threads, {meta['database']}, "
         f"TOKEN_CACHE_SECONDS={meta['token_cache_seconds']}, {meta['cpus']} CPUs (client, server and DB share them)",
         f"load     {r['cases']} cases measured (+{meta['warmup']} warmup), concurrency {meta['concurrency']}, "
@@ -685,6 +732,11 @@ def format_storage(s: dict[str, Any], kind: str) -> list[str]:
     ]
     if "event_row_bytes" in raw:
         lines[-1] += f" ({raw['event_row_bytes']:.0f} B per event row)"
+    if "live_row_bytes_per_case" in raw:
+        lines.append(
+            f"  live rows       {kib(raw['live_row_bytes_per_case'])}/case in cases+tasks+events "
+            "(the rest: indexes, dead row versions, free space)"
+        )
     return lines
 
 
@@ -736,8 +788,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every phase; the results as written to JSON."""
     with tempfile.TemporaryDirectory(prefix="onewindow-bench-") as tmp:
         db = choose_database(Path(tmp))
-        prepare_database(db, fresh=args.fresh)
-        http = measure_http(db, args, Path(tmp))
+        with exclusive(db):
+            prepare_database(db, fresh=args.fresh)
+            http = measure_http(db, args, Path(tmp))
     engine = engine_floor(args.engine_cases)
     meta = {
         "database": db.kind,

@@ -22,10 +22,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
+from app.clock import SHANGHAI
 from app.engine import serializer
 from app.engine.expressions import SAFE_ENGINE, ExpressionRefused, case_facts
 from app.engine.parser import Definition, HumanTaskSpec, load_definition
-from app.clock import SHANGHAI
 from app.engine.timers import engine_time
 
 

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.identity.principal import current
 from app.tasks import forms, service
 from app.tasks.schemas import (
+    CompletedTaskSchema,
     CompleteSchema,
     DelegateSchema,
     TaskDetailSchema,
@@ -66,10 +67,14 @@ class Delegate(MethodView):
 @blp.route("/<int:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteSchema)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, CompletedTaskSchema)
     def post(self, body, task_id):
-        """Finish a task one holds; decision tasks need `approved`, and an opinion when rejecting."""
-        return service.complete(task_id=task_id, principal=current(), data=body["data"])
+        """Finish a task one holds; decision tasks need `approved`, and an opinion when rejecting.
+
+        The answer carries the case's status and its open tasks afterwards."""
+        task, case, open_rows = service.complete(task_id=task_id, principal=current(), data=body["data"])
+        progress = {"id": case.id, "status": case.status, "result": case.result, "open_tasks": open_rows}
+        return {**_as_dict(task), "case": progress}
 
 
 def _as_dict(task) -> dict:

@@ -55,3 +55,16 @@ class DelegateSchema(Schema):
 
 class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(), required=True)
+
+
+class CaseProgressSchema(Schema):
+    id = Id()
+    status = fields.String()
+    result = fields.String(allow_none=True)
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class CompletedTaskSchema(TaskSchema):
+    """The completed task, and where its case went: the next open tasks (saves the client a GET)."""
+
+    case = fields.Nested(CaseProgressSchema)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app import clock
 from app.audit import service as audit
@@ -62,52 +62,83 @@ def list_tasks(*, principal: Principal, scope: str, page: int, per_page: int) ->
     return list(rows), total
 
 
+def _locked(task_id: int) -> tuple[Case, Task, list[Task]]:
+    """In one round trip: the task's case row, locked, with the task and the case's open tasks.
+
+    Every change to a task takes its case's lock first (claims and completions alike), so changes
+    to one case are serialized in one order and cannot deadlock each other.
+    """
+    case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+    rows = db.session.execute(
+        select(Case, Task)
+        .join(Task, Task.case_id == Case.id)
+        .where(Case.id == case_of_task, or_(Task.state.in_(OPEN_STATES), Task.id == task_id))
+        .order_by(Task.id)
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    ).all()
+    if not rows:
+        raise NotFound(f"任务 {task_id} 不存在 No such task.")
+    case = rows[0][0]
+    task = next(t for _, t in rows if t.id == task_id)
+    return case, task, [t for _, t in rows if t.state in OPEN_STATES]
+
+
+def _conditional(task_id: int, where: tuple, values: dict) -> Task | None:
+    """One conditional UPDATE of a task, returning the row when it matched (None: someone else won)."""
+    return db.session.scalars(
+        update(Task)
+        .where(Task.id == task_id, *where)
+        .values(**values)
+        .returning(Task)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def claim(*, task_id: int, principal: Principal) -> Task:
     """Take a ready task of one's group: one conditional UPDATE; whoever comes second gets 409."""
-    task = get_or_raise(task_id=task_id)
+    case, task, _ = _locked(task_id)
     if not principal.in_group(task.group):
         raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
-    now = clock.now()
-    won = db.session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.state == READY, Task.assignee.is_(None))
-        .values(state=CLAIMED, assignee=principal.username, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
+    won = _conditional(
+        task_id,
+        (Task.state == READY, Task.assignee.is_(None)),
+        {"state": CLAIMED, "assignee": principal.username, "claimed_at": clock.now()},
+    )
+    if won is None:
         raise Conflict("任务已被他人认领或已办结 The task is held by someone else or is done.")
-    case = lock_case(task.case_id)
     audit.record(case, "task_claimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
     db.session.flush()
-    db.session.refresh(task)
-    return task
+    return won
+
+
+def _holder_only(task: Task, principal: Principal) -> None:
+    if not (principal.in_group(task.group) or task.assignee == principal.username or principal.has_role(*OVERSEERS)):
+        raise Forbidden("该任务不属于您所在的岗位组 The task belongs to another group.")
+    if task.state == CLAIMED and task.assignee != principal.username:
+        raise Forbidden("只有认领人可以操作该任务 Only the holder can do this.")
 
 
 def unclaim(*, task_id: int, principal: Principal) -> Task:
     """Give a claimed task back to its group."""
-    task = get_visible(task_id=task_id, principal=principal)
-    if task.state == CLAIMED and task.assignee != principal.username:
-        raise Forbidden("只能退回自己认领的任务 Only the holder can give a task back.")
-    released = db.session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.state == CLAIMED, Task.assignee == principal.username)
-        .values(state=READY, assignee=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not released:
+    case, task, _ = _locked(task_id)
+    _holder_only(task, principal)
+    released = _conditional(
+        task_id,
+        (Task.state == CLAIMED, Task.assignee == principal.username),
+        {"state": READY, "assignee": None, "claimed_at": None},
+    )
+    if released is None:
         raise Conflict("任务未被您认领 The task is not claimed by you.")
-    case = lock_case(task.case_id)
     audit.record(case, "task_unclaimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
     db.session.flush()
-    db.session.refresh(task)
-    return task
+    return released
 
 
 def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Task:
     """Hand a task one holds to a colleague of the same group, with a reason."""
-    task = get_visible(task_id=task_id, principal=principal)
-    if task.state == CLAIMED and task.assignee != principal.username:
-        raise Forbidden("只能转交自己认领的任务 Only the holder can delegate a task.")
+    case, task, _ = _locked(task_id)
+    _holder_only(task, principal)
     colleague = get_user(username=to)
     if colleague is None or not colleague.active:
         raise Invalid("转交对象不存在 No such colleague.", errors={"to": ["用户不存在 unknown user"]})
@@ -116,15 +147,13 @@ def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Tas
             "转交对象不在该任务的岗位组 The colleague is not in the task's group.",
             errors={"to": ["不在岗位组 not in the task's group"]},
         )
-    moved = db.session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.state == CLAIMED, Task.assignee == principal.username)
-        .values(assignee=to, claimed_at=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
+    moved = _conditional(
+        task_id,
+        (Task.state == CLAIMED, Task.assignee == principal.username),
+        {"assignee": to, "claimed_at": clock.now()},
+    )
+    if moved is None:
         raise Conflict("任务未被您认领 Claim the task before delegating it.")
-    case = lock_case(task.case_id)
     audit.record(
         case,
         "task_delegated",
@@ -133,42 +162,42 @@ def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Tas
         payload={"name": task.name, "to": to, "reason": reason},
     )
     db.session.flush()
-    db.session.refresh(task)
-    return task
+    return moved
 
 
-def complete(*, task_id: int, principal: Principal, data: dict) -> Task:
+def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, Case, list[Task]]:
     """Finish a task one holds: run the engine step, materialize the next tasks, audit, all or nothing.
 
-    The case row is locked first, then the task is re-read: two completions of one task (or of two
-    tasks of one case) are serialized, and the second sees the first's result and gets 409.
+    The case row is locked with the task and its siblings read in the same statement: two
+    completions of one task (or of two tasks of one case) are serialized, and the second sees the
+    first's result and gets 409. Returns the task, its case and the case's open tasks afterwards.
     """
-    task = get_or_raise(task_id=task_id)
+    case, task, open_rows = _locked(task_id)
     if not (principal.in_group(task.group) or task.assignee == principal.username):
         raise Forbidden("该任务不属于您 The task is not yours.")
-    case = lock_case(task.case_id)
-    db.session.refresh(task)
     if task.state != CLAIMED or task.assignee != principal.username:
         raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
     now = clock.now()
     if task.engine_task_id.startswith(PLATFORM_TASK):
         _finish(case, task, principal, forms.validate_submission(task.form, data), now)
-        return task
+        return task, case, [t for t in open_rows if t is not task]
     if case.status != IN_PROGRESS:
         raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
     from app.cases import service as cases  # cases imports tasks: resolve at call time
 
-    run = cases.load_run(case)
-    submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
-    try:
-        run.complete(task.engine_task_id, submitted, at=now)
-    except EngineError as exc:
-        raise CaseIncident(str(exc), element=exc.element) from exc
-    _finish(case, task, principal, submitted, now)
-    close_special_procedure(case, run, task, actor=principal.username)
-    sync(case=case, run=run, actor=principal.username, now=now)
-    cases.store_run(case, run, actor=principal.username, now=now)
-    return task
+    with db.session.no_autoflush:  # one UPDATE of the case row, at the end
+        run = cases.load_run(case)
+        submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
+        try:
+            run.complete(task.engine_task_id, submitted, at=now)
+        except EngineError as exc:
+            raise CaseIncident(str(exc), element=exc.element) from exc
+        _finish(case, task, principal, submitted, now)
+        close_special_procedure(case, run, task, actor=principal.username)
+        others = [t for t in open_rows if t is not task]
+        created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=others)
+        cases.store_run(case, run, actor=principal.username, now=now)
+    return task, case, [t for t in others if t.state in OPEN_STATES] + created
 
 
 def _finish(case: Case, task: Task, principal: Principal, submitted: dict, now) -> None:
@@ -203,7 +232,7 @@ def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | 
     created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
     if created:
         db.session.add_all(created)
-        db.session.flush()
+        db.session.flush(created)  # their ids, for the events; the case row is written once, later
         for row in created:
             audit.record(
                 case,

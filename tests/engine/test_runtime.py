@@ -10,6 +10,16 @@ from app.engine.runtime import EngineError, Run
 from config import BASE_DIR
 
 FOOD = load_definition((BASE_DIR / "bpmn" / "food_business_license.bpmn").read_bytes())
+START = {"matter_code": "SC-001", "materials_deferred": []}
+FACTS = {"promised_due": "2026-12-11T23:59:59.999999+08:00", "statutory_due": "2026-12-25T23:59:59.999999+08:00",
+         "accepted_at": "2026-11-27T10:00:00+08:00"}
+
+
+@pytest.fixture(autouse=True)
+def _vocabulary(app):
+    """The working-day functions are registered by create_app (the session app)."""
+    with app.app_context():
+        yield
 
 
 def _snapshot(run: Run) -> tuple:
@@ -22,11 +32,11 @@ def _submission(name: str, approved: bool) -> dict:
 
 @pytest.mark.parametrize("approved,end", [(True, "end_approved"), (False, "end_rejected")])
 def test_save_and_reload_between_every_step(approved, end):
-    run = Run.start(FOOD, {"matter_code": "SC-001"})
+    run = Run.start(FOOD, START, facts=FACTS)
     steps = 0
     while not run.completed:
         state, version = run.dump()
-        reloaded = Run.load(FOOD, state, version)
+        reloaded = Run.load(FOOD, state, version, facts=FACTS)
         assert _snapshot(reloaded) == _snapshot(run)
         run = reloaded
         task = run.ready_tasks()[0]
@@ -39,7 +49,7 @@ def test_save_and_reload_between_every_step(approved, end):
 
 
 def test_state_is_stored_without_the_spec_and_small():
-    run = Run.start(FOOD, {})
+    run = Run.start(FOOD, START, facts=FACTS)
     state, version = run.dump()
     assert version == serializer.SERIALIZER_VERSION
     assert b"food_business_license" not in state  # compressed, and no spec inside
@@ -47,7 +57,7 @@ def test_state_is_stored_without_the_spec_and_small():
 
 
 def test_unknown_state_version_is_refused():
-    state, _ = Run.start(FOOD, {}).dump()
+    state, _ = Run.start(FOOD, START, facts=FACTS).dump()
     with pytest.raises(serializer.UnknownStateVersion):
         Run.load(FOOD, state, "spiff-0.9/other")
 
@@ -55,12 +65,12 @@ def test_unknown_state_version_is_refused():
 def test_loaded_workflow_gets_the_safe_engine():
     from app.engine.expressions import SAFE_ENGINE
 
-    state, version = Run.start(FOOD, {}).dump()
+    state, version = Run.start(FOOD, START, facts=FACTS).dump()
     assert Run.load(FOOD, state, version).workflow.script_engine is SAFE_ENGINE
 
 
 def test_completing_a_task_that_is_not_ready_is_an_engine_error():
-    run = Run.start(FOOD, {})
+    run = Run.start(FOOD, START, facts=FACTS)
     task = run.ready_tasks()[0]
     run.complete(task.id, {"opinion": "x"})
     with pytest.raises(EngineError):
@@ -68,7 +78,7 @@ def test_completing_a_task_that_is_not_ready_is_an_engine_error():
 
 
 def test_missing_variable_in_condition_is_an_engine_error_not_a_crash():
-    run = Run.start(FOOD, {})
+    run = Run.start(FOOD, START, facts=FACTS)
     for _ in range(2):
         task = run.ready_tasks()[0]
         run.complete(task.id, {"opinion": "x"})
