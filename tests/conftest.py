@@ -24,6 +24,7 @@ from config import BASE_DIR, TestConfig
 DB_FIXTURES = {"client", "as_user", "db_session", "runner"}
 TABLES = [
     "events",
+    "suspensions",
     "tasks",
     "cases",
     "matters",
