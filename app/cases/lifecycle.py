@@ -41,12 +41,22 @@ def resume(*, case_id: int, principal: Principal, note: str | None) -> Case:
     manual = [s for s in deadlines.open_suspensions(case.id) if s.task_id is None]
     if case.status != SUSPENDED or not manual:
         raise Conflict("办件未挂起 The case is not suspended.")
+    added = 0
     for suspension in manual:
-        deadlines.start_clock(
+        added += deadlines.start_clock(
             case, suspension, actor=principal.username, note=note, warning_days=deadlines.warning_days_for(case)
         )
     case.status = IN_PROGRESS
+    if added:
+        _reschedule(case, principal)
     return case
+
+
+def _reschedule(case: Case, principal: Principal) -> None:
+    """Date timers on the case's deadlines (e.g. a 督办 at promised_due()) follow the new dates."""
+    from app.cases.service import reschedule
+
+    reschedule(case, actor=principal.username, now=clock.now())
 
 
 def extend(*, case_id: int, principal: Principal, reason: str) -> Case:
@@ -67,6 +77,7 @@ def extend(*, case_id: int, principal: Principal, reason: str) -> Case:
         actor=principal.username,
         payload={"reason": reason, "days": days, "statutory_due": case.statutory_due.isoformat()},
     )
+    _reschedule(case, principal)
     return case
 
 

@@ -127,6 +127,31 @@ def load_run(case: Case) -> Run:
     return Run.load(processes.definition(case.process_version_id), case.state, case.state_format, facts=facts(case))
 
 
+def reschedule(case: Case, *, actor: str, now: datetime, run: Run | None = None) -> None:
+    """The case's deadlines moved: re-evaluate its date timers on them (and fire any now due).
+
+    With `run` (a workflow already in memory, stored by the caller) that run is used; otherwise the
+    case's workflow is loaded and stored here. One `timers_rescheduled` event records the new facts,
+    so a replay reschedules at the same point.
+    """
+    own = run is None
+    run = run or load_run(case)
+    run.facts = facts(case)
+    try:
+        moved, fired = run.reschedule_timers(at=now)
+    except EngineError as exc:
+        raise tasks.CaseIncident(str(exc), element=exc.element) from exc
+    if not moved:
+        return
+    audit.record(case, "timers_rescheduled", actor=actor, at=now, payload={"elements": moved, "facts": run.facts})
+    if fired:
+        audit.record(case, "timer_fired", actor="system", at=now, payload={"elements": fired})
+    if own:  # otherwise the caller syncs the tasks and stores the run
+        if fired:
+            tasks.sync(case=case, run=run, actor="system", now=now)
+        store_run(case, run, actor=actor, now=now)
+
+
 def facts(case: Case) -> dict:
     """What expressions may know about the case (see app/deadlines/functions.py)."""
     return {

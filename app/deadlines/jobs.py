@@ -94,7 +94,7 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
     now = now or clock.now()
     ids = db.session.scalars(
         select(Case.id)
-        .where(Case.next_timer_at <= now, Case.status == IN_PROGRESS)
+        .where(Case.next_timer_at <= now, Case.status == IN_PROGRESS, Case.clock_stopped_since.is_(None))
         .order_by(Case.next_timer_at)
         .limit(BATCH)
     ).all()

@@ -78,7 +78,7 @@ def level(
 
 
 def recompute(case, *, warning_days: int | None) -> dict:
-    """Set the case's due dates from its pinned limits, suspended and extended days; returns them."""
+    """Set the case's due dates from its pinned limits, suspended and extended days, and its level."""
     dues = due_dates(
         accepted_at=case.accepted_at,
         statutory_days=case.statutory_days,
@@ -89,7 +89,25 @@ def recompute(case, *, warning_days: int | None) -> dict:
     )
     for key, value in dues.items():
         setattr(case, key, value)
+    if case.clock_stopped_since is None:
+        set_case_level(case, case_level(case, clock.now()))
     return dues
+
+
+def case_level(case, now: datetime) -> str:
+    """The warning level the case should show now."""
+    return level(now=now, warning_at=case.warning_at, promised_due=case.promised_due, statutory_due=case.statutory_due)
+
+
+def set_case_level(case, new: str, *, actor: str = "system", at: datetime | None = None) -> bool:
+    """Store a case's warning level; a change is one `warning_changed` event. Returns whether it changed."""
+    if new == case.warning:
+        return False
+    audit.record(
+        case, "warning_changed", actor=actor, at=at, payload={"scope": "case", "level": new, "previous": case.warning}
+    )
+    case.warning = new
+    return True
 
 
 def open_suspensions(case_id: int) -> list[Suspension]:
@@ -154,15 +172,21 @@ def _shift_open_steps(case_id: int, added: int) -> None:
     """Open steps with their own limit move by the same working days as the case."""
     if added <= 0:
         return
+    for task in _open_steps(case_id):
+        task.shifted_days += added
+        task.due_at, task.warning_at = step_due(
+            started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
+        )
+
+
+def _open_steps(case_id: int) -> list:
     from app.tasks.models import OPEN_STATES, Task
 
-    cal = calendar.current()
-    for task in db.session.scalars(
-        select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_STATES), Task.due_at.is_not(None))
-    ):
-        due_on = cal.add_workdays(local_date(task.due_at), added)
-        task.due_at = datetime.combine(due_on, time.max, tzinfo=SHANGHAI)
-        task.warning_at = datetime.combine(due_on, time.min, tzinfo=SHANGHAI)
+    return list(
+        db.session.scalars(
+            select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_STATES), Task.limit_days.is_not(None))
+        )
+    )
 
 
 def recompute_provisional(*, actor: str) -> int:
@@ -180,6 +204,10 @@ def recompute_provisional(*, actor: str) -> int:
         case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
         before = (case.statutory_due, case.promised_due, case.provisional)
         recompute(case, warning_days=warning_days_for(case))
+        for task in _open_steps(case.id):
+            task.due_at, task.warning_at = step_due(
+                started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
+            )
         if (case.statutory_due, case.promised_due, case.provisional) != before:
             audit.record(
                 case,
@@ -194,5 +222,8 @@ def recompute_provisional(*, actor: str) -> int:
                 },
             )
             changed += 1
+            from app.cases.service import reschedule
+
+            reschedule(case, actor=actor, now=clock.now())
     db.session.flush()
     return changed

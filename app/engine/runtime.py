@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -133,6 +133,23 @@ class Run:
     def next_timer_due(self) -> datetime | None:
         """The earliest time a waiting timer falls due (None when none waits)."""
         return min((due for _, due in self.waiting_timers()), default=None)
+
+    def reschedule_timers(self, *, at: datetime) -> tuple[list[str], list[str]]:
+        """Re-evaluate every waiting date timer with the current facts (the case's deadlines moved).
+
+        Returns (rescheduled element ids, element ids that fell due at once and fired).
+        """
+        before = {name for name, _ in self.waiting_timers()}
+        moved = []
+        for task in list(self.workflow.event_manager.tasks.values()):
+            if isinstance(task.task_spec.event_definition, TimeDateEventDefinition):
+                task.internal_data.pop("event_value", None)
+                moved.append(task.task_spec.bpmn_id)
+        if not moved:
+            return [], []
+        self.advance(at=at)
+        after = {name for name, _ in self.waiting_timers()}
+        return sorted(moved), sorted(before - after)
 
     def fire_timers(self, *, at: datetime) -> list[str]:
         """Fire every timer due by `at` and run on; returns the element ids that fired."""

@@ -53,6 +53,10 @@ class Task(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(60))
+    # A step's own limit (working days, from its time_limit property) and the working days its
+    # case's clocks stood still since it opened: due_at is recomputed from these.
+    limit_days: Mapped[int | None]
+    shifted_days: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning: Mapped[str] = mapped_column(String(10), default="ok")

@@ -193,7 +193,8 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         except EngineError as exc:
             raise CaseIncident(str(exc), element=exc.element) from exc
         _finish(case, task, principal, submitted, now)
-        close_special_procedure(case, run, task, actor=principal.username)
+        if close_special_procedure(case, run, task, actor=principal.username):
+            cases.reschedule(case, actor=principal.username, now=now, run=run)
         others = [t for t in open_rows if t is not task]
         created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=others)
         cases.store_run(case, run, actor=principal.username, now=now)
@@ -267,7 +268,8 @@ def _new_row(case: Case, ready_task: ReadyTask, now) -> Task:
     )
     limit = spec.properties.get("time_limit")
     if limit:
-        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=int(limit))
+        row.limit_days = int(limit)
+        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=row.limit_days)
     return row
 
 
@@ -276,15 +278,20 @@ def _is_special_procedure(run: Run, row: Task) -> bool:
     return spec is not None and spec.properties.get("special_procedure", "").lower() in ("true", "1", "yes")
 
 
-def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> None:
-    """When a special-procedure step ends (completed or cancelled), its suspension ends with it."""
+def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> int:
+    """When a special-procedure step ends (completed or cancelled), its suspension ends with it.
+
+    Returns the working days added to the case's deadlines (0 when none moved).
+    """
+    added = 0
     if not _is_special_procedure(run, row):
-        return
+        return added
     for suspension in deadlines.open_suspensions(case.id):
         if suspension.task_id == row.id:
-            deadlines.start_clock(
+            added += deadlines.start_clock(
                 case, suspension, actor=actor, note=f"{row.title}结束", warning_days=deadlines.warning_days_for(case)
             )
+    return added
 
 
 def _group_of(ready_task: ReadyTask) -> str | None:

@@ -44,12 +44,14 @@ def test_sync_refuses_script_task_and_pre_scripts(runner, tmp_path):
 
 
 def test_refused_sync_publishes_nothing(runner, tmp_path, as_user):
+    before = {p["key"] for p in as_user("designer").get("/api/processes").get_json()["items"]}
     (tmp_path / "good.bpmn").write_bytes(process("good_one"))
     (tmp_path / "zz_evil.bpmn").write_bytes(process("evil_x", condition=ATTACKS["import"]))
     result = runner.invoke(args=["processes", "sync", "--dir", str(tmp_path)])
     assert result.exit_code != 0
     listed = as_user("designer").get("/api/processes").get_json()["items"]
-    assert {p["key"] for p in listed} == {"food_business_license"}  # the good file went back too
+    assert {p["key"] for p in listed} == before  # the good file of the same sync went back too
+    assert "good_one" not in before
 
 
 def test_doctype_and_entities_are_refused_before_parsing(runner, tmp_path):
