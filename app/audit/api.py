@@ -142,7 +142,8 @@ class CaseHistoryDocument(MethodView):
         """The same history as a printable document (HTML, print CSS) with the chain's head and checks."""
         principal = current()
         case = cases.get_visible(case_id=case_id, principal=principal)
-        page = render_template("audit/history.html", local=history.local, **history.document(case=case, principal=principal))
+        context = history.document(case=case, principal=principal)
+        page = render_template("audit/history.html", local=history.local, **context)
         return Response(
             page,
             mimetype="text/html",

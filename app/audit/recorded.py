@@ -58,6 +58,8 @@ class RecordedState:
     result: str | None = None
     end: str | None = None
     warning: str = "ok"
+    # The workflow itself ended (a case decided at a step, e.g. a commitment's delivery, runs on).
+    flow_ended: bool = False
     open: dict[int, OpenTask] = field(default_factory=dict)
     deadlines: dict[str, Any] = field(
         default_factory=lambda: {
@@ -147,10 +149,15 @@ def _assign(to: Callable[[EventLike, dict], str | None]) -> Callable[[RecordedSt
 
 def _case_completed(s: RecordedState, e: EventLike, p: dict) -> None:
     s.status, s.result, s.end, s.stops, s.manual_stops = COMPLETED, p.get("result"), p.get("end"), 0, 0
+    s.flow_ended = not p.get("continues", False)
+
+
+def _case_closed(s: RecordedState, e: EventLike, p: dict) -> None:
+    s.result, s.end, s.flow_ended = p.get("result"), p.get("end"), True
 
 
 def _withdrawn(s: RecordedState, e: EventLike, p: dict) -> None:
-    s.status, s.stops, s.manual_stops = WITHDRAWN, 0, 0
+    s.status, s.stops, s.manual_stops, s.flow_ended = WITHDRAWN, 0, 0, True
 
 
 def _suspended(s: RecordedState, e: EventLike, p: dict) -> None:
@@ -198,6 +205,7 @@ _HANDLERS: dict[str, Callable[[RecordedState, EventLike, dict], None]] = {
     "task_unclaimed": _assign(lambda e, p: None),
     "task_delegated": _assign(lambda e, p: p.get("to")),
     "case_completed": _case_completed,
+    "case_closed": _case_closed,
     "case_withdrawn": _withdrawn,
     "case_suspended": _suspended,
     "case_resumed": _resumed,

@@ -22,7 +22,7 @@ from app.audit.recorded import EventLike, RecordedState
 from app.engine.parser import Definition
 from app.engine.runtime import EngineError, Run
 
-WORKFLOW_EVENTS = frozenset({"case_accepted", "task_completed", "timer_fired", "case_withdrawn"})
+WORKFLOW_EVENTS = frozenset({"case_accepted", "task_completed", "timer_fired", "timers_rescheduled", "case_withdrawn"})
 # Platform events that name a task: the task must be open in the record when they happen.
 TASK_ACTIONS = frozenset({"task_claimed", "task_unclaimed", "task_delegated", "task_completed"})
 
@@ -155,14 +155,23 @@ class _Player:
         self.engine_ids: dict[int, str] = {}  # recorded task id -> engine task id
         self.fresh: list = []  # engine tasks made ready by the current step, not yet matched
         self.steps = 0
+        self._ready: list | None = None  # the engine's ready tasks, until the engine moves again
+
+    def ready(self) -> list:
+        """The engine's READY human tasks now (computed once per engine move)."""
+        if self._ready is None:
+            self._ready = self.run.ready_tasks()
+        return self._ready
 
     def play(self, head: EventLike | None, group: list[EventLike], limit: int) -> None:
         """Apply one step's events up to `limit`: the engine for the head, the record for all."""
         if head is None:
             first = group[0]
             raise _Diverged(
-                first.seq, "记录不以受理事件开始 the record does not start with case_accepted",
-                {"type": "case_accepted"}, {"type": first.type},
+                first.seq,
+                "记录不以受理事件开始 the record does not start with case_accepted",
+                {"type": "case_accepted"},
+                {"type": first.type},
             )
         applied = head.seq <= limit
         included = [e for e in group if e.seq <= limit]
@@ -182,6 +191,7 @@ class _Player:
             self._compare(head)
 
     def _apply(self, event: EventLike) -> None:
+        self._ready = None
         if event.type == "case_accepted":
             self._start(event)
         elif self.run is None:
@@ -190,11 +200,14 @@ class _Player:
             self._complete(event)
         elif event.type == "timer_fired":
             self._engine(event, lambda: self.run.advance(at=event.at))
+        elif event.type == "timers_rescheduled":
+            self._reschedule(event)
         elif event.type == "case_withdrawn":
             self.run.cancel()
         self.steps += 1
+        self._ready = None
         known = set(self.engine_ids.values())
-        self.fresh = [t for t in self.run.ready_tasks() if t.id not in known]
+        self.fresh = [t for t in self.ready() if t.id not in known]
 
     def _start(self, event: EventLike) -> None:
         p = event.payload or {}
@@ -206,8 +219,10 @@ class _Player:
         pinned["process_hash"] = self.pinned.hash
         if recorded != pinned:
             raise _Diverged(
-                event.seq, "记录的流程版本与办件固定的版本不符 the recorded process version is not the pinned one",
-                recorded, pinned,
+                event.seq,
+                "记录的流程版本与办件固定的版本不符 the recorded process version is not the pinned one",
+                recorded,
+                pinned,
             )
         facts = self.record.facts(stored=False)
         data = copy.deepcopy(p.get("data") or {})
@@ -218,20 +233,39 @@ class _Player:
 
     def _complete(self, event: EventLike) -> None:
         name = (event.payload or {}).get("name")
-        ready = {t.id: t for t in self.run.ready_tasks()}
+        ready = {t.id: t for t in self.ready()}
         engine_id = self.engine_ids.get(event.task_id)
         if engine_id not in ready:
             raise _Diverged(
-                event.seq, "办理的任务在流程中并不待办 the completed task is not ready in the process",
-                {"task_completed": name}, {"open_tasks": sorted(t.spec.name for t in ready.values())},
+                event.seq,
+                "办理的任务在流程中并不待办 the completed task is not ready in the process",
+                {"task_completed": name},
+                {"open_tasks": sorted(t.spec.name for t in ready.values())},
             )
         if ready[engine_id].spec.name != name:
             raise _Diverged(
-                event.seq, "办理的任务与流程中的环节不符 the completed task is another step in the process",
-                {"task_completed": name}, {"task": ready[engine_id].spec.name},
+                event.seq,
+                "办理的任务与流程中的环节不符 the completed task is another step in the process",
+                {"task_completed": name},
+                {"task": ready[engine_id].spec.name},
             )
         data = copy.deepcopy((event.payload or {}).get("data") or {})
         self._engine(event, lambda: self.run.complete(engine_id, data, at=event.at))
+
+    def _reschedule(self, event: EventLike) -> None:
+        """The case's deadlines moved: date timers re-evaluated on the facts the event records."""
+        facts = dict((event.payload or {}).get("facts") or {})
+
+        def action() -> None:
+            self.run.facts = facts
+            self.run.reschedule_timers(at=event.at)
+
+        try:
+            action()
+        except EngineError as exc:
+            raise _Diverged(
+                event.seq, f"流程无法继续 the process could not go on: {exc}", {"type": event.type}, _error(exc)
+            ) from exc
 
     def _engine(self, event: EventLike, action: Callable[[], None]) -> None:
         self.run.facts = self.record.facts(stored=True)
@@ -245,8 +279,10 @@ class _Player:
     def _check_reference(self, event: EventLike) -> None:
         if event.type in TASK_ACTIONS and event.task_id not in self.record.open:
             raise _Diverged(
-                event.seq, "该任务在记录中并不待办 the task is not open in the record",
-                {"open_task_ids": [str(t) for t in self.record.open]}, {event.type: str(event.task_id)},
+                event.seq,
+                "该任务在记录中并不待办 the task is not open in the record",
+                {"open_task_ids": [str(t) for t in self.record.open]},
+                {event.type: str(event.task_id)},
             )
 
     def _check(self, event: EventLike) -> None:
@@ -254,18 +290,36 @@ class _Player:
         if event.type == "task_ready":
             self._match_ready(event, p.get("name"))
         elif event.type == "task_cancelled":
-            ready = {t.id for t in self.run.ready_tasks()}
+            ready = {t.id for t in self.ready()}
             if self.engine_ids.get(event.task_id) in ready:
                 raise _Diverged(
-                    event.seq, "记录称任务已取消，流程中却仍待办 the record cancels a task the process still holds",
-                    {"task_cancelled": p.get("name")}, {"open_tasks": self._engine_names()},
+                    event.seq,
+                    "记录称任务已取消，流程中却仍待办 the record cancels a task the process still holds",
+                    {"task_cancelled": p.get("name")},
+                    {"open_tasks": self._engine_names()},
                 )
-        elif event.type == "case_completed":
-            actual = {"completed": self.run.completed, "result": self.run.result(), "end": self.run.end_reached()}
-            if actual != {"completed": True, "result": p.get("result"), "end": p.get("end")}:
+        elif event.type == "case_completed" and p.get("continues"):
+            step = self.pinned.definition.human_tasks.get(p.get("end"))
+            decided = step.properties.get("completes_case") if step is not None else None
+            actual = {"completed": self.run.completed, "result": decided, "end": p.get("end") if step else None}
+            if actual != {"completed": False, "result": p.get("result"), "end": p.get("end")}:
                 raise _Diverged(
-                    event.seq, "办结结果与流程不符 the recorded result is not where the process ended",
-                    {"result": p.get("result"), "end": p.get("end")}, actual,
+                    event.seq,
+                    "办结的环节与流程不符 the step the case was decided at does not decide it",
+                    {"result": p.get("result"), "end": p.get("end")},
+                    actual,
+                )
+        elif event.type in ("case_completed", "case_closed"):
+            actual = {"completed": self.run.completed, "result": self.run.result(), "end": self.run.end_reached()}
+            expected_result = (
+                p.get("result") if self.run.result() is not None or event.type == "case_completed" else None
+            )
+            if actual != {"completed": True, "result": expected_result, "end": p.get("end")}:
+                raise _Diverged(
+                    event.seq,
+                    "办结结果与流程不符 the recorded result is not where the process ended",
+                    {"result": p.get("result"), "end": p.get("end")},
+                    actual,
                 )
 
     def _match_ready(self, event: EventLike, name: str | None) -> None:
@@ -275,18 +329,21 @@ class _Player:
                 del self.fresh[index]
                 return
         raise _Diverged(
-            event.seq, "记录的待办任务不是流程产生的 the process did not make this task ready",
-            {"task_ready": name}, {"new_tasks": [t.spec.name for t in self.fresh]},
+            event.seq,
+            "记录的待办任务不是流程产生的 the process did not make this task ready",
+            {"task_ready": name},
+            {"new_tasks": [t.spec.name for t in self.fresh]},
         )
 
     def _compare(self, head: EventLike) -> None:
-        ready_ids = {t.id for t in self.run.ready_tasks()}
+        ready_ids = {t.id for t in self.ready()}
         recorded_ids = {self.engine_ids.get(task_id) for task_id in self.record.open}
         ended = self.run.completed
-        if ready_ids != recorded_ids or ended != self.record.ended:
+        if ready_ids != recorded_ids or ended != self.record.flow_ended:
             raise _Diverged(
-                head.seq, "该步之后待办任务或办结状态与流程不符 after this step the open tasks or the end differ",
-                {"open_tasks": self.record.open_names(), "ended": self.record.ended},
+                head.seq,
+                "该步之后待办任务或办结状态与流程不符 after this step the open tasks or the end differ",
+                {"open_tasks": self.record.open_names(), "ended": self.record.flow_ended},
                 {"open_tasks": self._engine_names(), "ended": ended},
             )
 
@@ -296,12 +353,14 @@ class _Player:
         keys = sorted(k for k in set(replayed) | set(expected) if replayed.get(k) != expected.get(k))
         if keys:
             raise _Diverged(
-                seq, "回放得到的流程数据与办件保存的数据不一致 the replayed data differs from the stored data",
-                {k: expected.get(k) for k in keys}, {k: replayed.get(k) for k in keys},
+                seq,
+                "回放得到的流程数据与办件保存的数据不一致 the replayed data differs from the stored data",
+                {k: expected.get(k) for k in keys},
+                {k: replayed.get(k) for k in keys},
             )
 
     def _engine_names(self) -> list[str]:
-        return sorted(t.spec.name for t in self.run.ready_tasks())
+        return sorted(t.spec.name for t in self.ready())
 
     def state(self, seq: int) -> dict[str, Any]:
         """The case as it stood after event `seq`: the record's tasks and deadlines, the engine's data."""

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, event, select
 
 from app import clock
 from app.audit.models import Event
@@ -20,6 +20,17 @@ from app.audit.replay import Pinned, ReplayResult, mismatch, replay
 from app.extensions import db
 
 GENESIS = bytes(32)
+
+
+class AppendOnly(Exception):
+    """An attempt to change or remove a written event (a programming error: events are only appended)."""
+
+
+@event.listens_for(Event, "before_update")
+@event.listens_for(Event, "before_delete")
+def _refuse_change(mapper, connection, target: Event) -> None:
+    # The database triggers refuse it too; this names the culprit before the SQL is even sent.
+    raise AppendOnly(f"events are append-only: case {target.case_id} seq {target.seq}")
 
 
 def canonical(

@@ -104,7 +104,9 @@ def _rows(case_id: int | None, batch: int) -> Iterator[Row]:
     yield from db.session.execute(stmt.execution_options(yield_per=batch))
 
 
-def check_chain(case_id: int, head_seq: int, head_hash: bytes | None, rows: Iterable[Row]) -> tuple[int, BrokenLink | None]:
+def check_chain(
+    case_id: int, head_seq: int, head_hash: bytes | None, rows: Iterable[Row]
+) -> tuple[int, BrokenLink | None]:
     """(events read, first broken link or None) for one case's rows in seq order."""
     prev, expected, read, broken = GENESIS, 1, 0, None
     for row in rows:
@@ -133,10 +135,13 @@ def check_chain(case_id: int, head_seq: int, head_hash: bytes | None, rows: Iter
     return read, broken or _head_problem(case_id, head_seq or 0, head_hash, expected - 1, prev)
 
 
-def _head_problem(case_id: int, head_seq: int, head_hash: bytes | None, last: int, last_hash: bytes) -> BrokenLink | None:
+def _head_problem(
+    case_id: int, head_seq: int, head_hash: bytes | None, last: int, last_hash: bytes
+) -> BrokenLink | None:
     """The case row's head must name the last event: a deleted or appended last event shows here."""
     if head_seq > last:
-        return BrokenLink(case_id, last + 1, f"链头为第 {head_seq} 个事件，第 {last + 1} 个缺失 events after {last} deleted")
+        reason = f"链头为第 {head_seq} 个事件，第 {last + 1} 个缺失 events after {last} are missing"
+        return BrokenLink(case_id, last + 1, reason)
     if head_seq < last:
         return BrokenLink(case_id, head_seq + 1, f"第 {head_seq + 1} 个事件在链头之后 event appended after the head")
     if last and bytes(head_hash or b"") != last_hash:

@@ -33,9 +33,19 @@ def get_visible(*, case_id: int, principal: Principal) -> Case:
     case = get(case_id=case_id)
     if case is None:
         raise NotFound(f"办件 {case_id} 不存在 No such case.")
-    if not (principal.has_role(*SEE_ALL) or case.department == principal.department):
+    if not (principal.has_role(*SEE_ALL) or case.department == principal.department or _works_on(case, principal)):
         raise Forbidden("无权查看其他部门的办件 The case belongs to another department.")
     return case
+
+
+def _works_on(case: Case, principal: Principal) -> bool:
+    """True when one of the principal's groups holds or held a task of the case (a joint review)."""
+    if not principal.groups:
+        return False
+    found = db.session.scalar(
+        select(Task.id).where(Task.case_id == case.id, Task.group.in_(sorted(principal.groups))).limit(1)
+    )
+    return found is not None
 
 
 def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
@@ -165,14 +175,34 @@ def store_run(case: Case, run: Run, *, actor: str, now: datetime) -> None:
     """Write the workflow state back to the case; close the case when the process has ended."""
     case.state, case.state_format = run.dump()
     case.next_timer_at = run.next_timer_due()
-    if run.completed and case.status != COMPLETED:
-        case.status, case.result, case.completed_at = COMPLETED, run.result(), now
-        case.end_event = run.end_reached()
-        case.clock_stopped_since = None
-        audit.record(
-            case, "case_completed", actor=actor, at=now, payload={"result": case.result, "end": case.end_event}
-        )
+    if run.completed and case.end_event is None:
+        end, result = run.end_reached(), run.result()
+        case.end_event, case.clock_stopped_since = end, None
+        if case.status != COMPLETED:
+            close(case, result=result, actor=actor, now=now, end=end)
+        else:
+            # Decided earlier (办结); the steps after the decision (a commitment's verification) ended.
+            # The result may change: an approval revoked (撤销) on a false pledge.
+            final = result or case.result
+            audit.record(
+                case, "case_closed", actor=actor, at=now, payload={"previous": case.result, "result": final, "end": end}
+            )
+            case.result = final
     db.session.flush()
+
+
+def close(
+    case: Case, *, result: str | None, actor: str, now: datetime, end: str | None, continues: bool = False
+) -> None:
+    """办结: the decision is made; the clocks and the warning sweep stop for this case.
+
+    `continues`: decided at a step (`end` is its element id) while the workflow runs on.
+    """
+    case.status, case.result, case.completed_at, case.clock_stopped_since = COMPLETED, result, now, None
+    payload = {"result": result, "end": end}
+    if continues:
+        payload["continues"] = True
+    audit.record(case, "case_completed", actor=actor, at=now, payload=payload)
 
 
 def list_cases(

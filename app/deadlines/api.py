@@ -30,7 +30,7 @@ class CalendarYearView(MethodView):
                 errors={"year": ["must equal the year in the path"]},
             )
         calendar.load_year(year=year, source=body["source"], days=body["days"])
-        changed = service.recompute_provisional(actor=principal.username)
+        changed = service.recompute_provisional(actor=principal.username, year=year)
         return {**calendar.get_year(year=year), "recomputed_cases": changed}
 
 

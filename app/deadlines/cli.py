@@ -37,7 +37,7 @@ def import_year(file):
         raise click.ClickException(f"invalid calendar file: {exc}") from exc
     with command_transaction():
         count = calendar.load_year(year=body["year"], source=body["source"], days=body["days"])
-        changed = service.recompute_provisional(actor="calendar-import")
+        changed = service.recompute_provisional(actor="calendar-import", year=body["year"])
     click.echo(f"{body['year']}: {count} days loaded; {changed} cases recomputed")
 
 

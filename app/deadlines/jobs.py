@@ -94,14 +94,15 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
     now = now or clock.now()
     ids = db.session.scalars(
         select(Case.id)
-        .where(Case.next_timer_at <= now, Case.status == IN_PROGRESS, Case.clock_stopped_since.is_(None))
+        .where(Case.next_timer_at <= now, Case.clock_stopped_since.is_(None))
         .order_by(Case.next_timer_at)
         .limit(BATCH)
     ).all()
     fired = 0
     for case_id in ids:
         case = _lock(case_id)
-        if case is None or case.next_timer_at is None or case.next_timer_at > now:
+        # Timers run while the workflow runs: in progress, or decided with steps after the decision.
+        if case is None or case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
             continue
         run = load_run(case)
         try:

@@ -189,12 +189,22 @@ def _open_steps(case_id: int) -> list:
     )
 
 
-def recompute_provisional(*, actor: str) -> int:
-    """After a year's arrangement is loaded: recompute every open case whose deadlines were provisional.
+def recompute_provisional(*, actor: str, year: int) -> int:
+    """After `year`'s arrangement is loaded: recompute every open case whose deadlines were provisional,
+    and every open step with its own limit due in that year or later.
 
     Each case whose due dates change gets one `deadlines_recomputed` event. Returns how many changed.
     """
     from app.cases.models import IN_PROGRESS, SUSPENDED, Case
+    from app.tasks.models import OPEN_STATES, Task
+
+    since = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    for task in db.session.scalars(
+        select(Task).where(Task.state.in_(OPEN_STATES), Task.limit_days.is_not(None), Task.due_at >= since)
+    ):
+        task.due_at, task.warning_at = step_due(
+            started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
+        )
 
     ids = db.session.scalars(
         select(Case.id).where(Case.provisional.is_(True), Case.status.in_((IN_PROGRESS, SUSPENDED))).order_by(Case.id)
@@ -204,10 +214,6 @@ def recompute_provisional(*, actor: str) -> int:
         case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
         before = (case.statutory_due, case.promised_due, case.provisional)
         recompute(case, warning_days=warning_days_for(case))
-        for task in _open_steps(case.id):
-            task.due_at, task.warning_at = step_due(
-                started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
-            )
         if (case.statutory_due, case.promised_due, case.provisional) != before:
             audit.record(
                 case,

@@ -143,6 +143,7 @@ def evaluate(*, case_id: int, principal: Principal, level: str, comment: str | N
             group=f"{case.department}.review",
             state=READY,
             created_at=now,
+            limit_days=FOLLOW_UP_DAYS,
             due_at=due_at,
             warning_at=warning_at,
         )

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select, update
 
 from app import clock
 from app.audit import service as audit
+from app.cases.models import COMPLETED as CASE_COMPLETED
 from app.cases.models import IN_PROGRESS, Case
 from app.deadlines import service as deadlines
 from app.engine.expressions import ExpressionRefused, evaluate
@@ -13,7 +14,7 @@ from app.engine.runtime import EngineError, ReadyTask, Run
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
-from app.identity.service import get_user
+from app.identity.service import get_user, group_codes
 from app.tasks import forms
 from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, Task
 
@@ -181,7 +182,8 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
     if task.engine_task_id.startswith(PLATFORM_TASK):
         _finish(case, task, principal, forms.validate_submission(task.form, data), now)
         return task, case, [t for t in open_rows if t is not task]
-    if case.status != IN_PROGRESS:
+    # A decided case (办结) may still have steps after its decision (a commitment's verification).
+    if not (case.status == IN_PROGRESS or (case.status == CASE_COMPLETED and case.end_event is None)):
         raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
     from app.cases import service as cases  # cases imports tasks: resolve at call time
 
@@ -193,6 +195,9 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         except EngineError as exc:
             raise CaseIncident(str(exc), element=exc.element) from exc
         _finish(case, task, principal, submitted, now)
+        decided = run.definition.human_tasks[task.name].properties.get("completes_case")
+        if decided and case.status == IN_PROGRESS:
+            cases.close(case, result=decided, actor=principal.username, now=now, end=task.name, continues=True)
         if close_special_procedure(case, run, task, actor=principal.username):
             cases.reschedule(case, actor=principal.username, now=now, run=run)
         others = [t for t in open_rows if t is not task]
@@ -298,11 +303,18 @@ def _group_of(ready_task: ReadyTask) -> str | None:
     props = ready_task.spec.properties
     if "group_expr" in props:
         try:
-            return str(evaluate(props["group_expr"], ready_task.data))
+            group = evaluate(props["group_expr"], ready_task.data)
         except ExpressionRefused as exc:
             raise CaseIncident(
                 f"无法确定任务 {ready_task.spec.name} 的岗位组: {exc}", element=ready_task.spec.name
             ) from exc
+        # A computed group must exist, or the task would wait for nobody (lanes are checked at upload).
+        if not isinstance(group, str) or group not in group_codes():
+            raise CaseIncident(
+                f"任务 {ready_task.spec.name} 的岗位组 {group!r} 不存在 the computed group does not exist",
+                element=ready_task.spec.name,
+            )
+        return group
     return props.get("group") or ready_task.spec.lane
 
 

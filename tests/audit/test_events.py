@@ -55,3 +55,51 @@ def test_events_are_append_only_in_the_database(app, as_user):
                 assert "append-only" in str(exc)
             db.session.rollback()
     assert as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["total"] == 2
+
+
+def test_documented_worked_example_holds():
+    """docs/audit.md's worked example: each hash recomputes, chains, and is what the code writes."""
+    import re
+
+    from app.audit.service import canonical, chain_hash
+    from config import BASE_DIR
+
+    doc = (BASE_DIR / "docs" / "audit.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- worked-example -->", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    triples = re.findall(r"prev_hash\s+(\w+)\ncanonical\s+(.+)\nhash\s+(\w+)", block)
+    assert len(triples) == 3
+    previous = "0" * 64
+    for prev_hash, text_form, digest in triples:
+        assert prev_hash == previous
+        assert hashlib.sha256(bytes.fromhex(prev_hash) + text_form.encode("utf-8")).hexdigest() == digest
+        fields = json.loads(text_form)
+        fields["at"] = datetime.fromisoformat(fields["at"])
+        assert canonical(**fields) == text_form.encode("utf-8")
+        assert chain_hash(bytes.fromhex(prev_hash), canonical(**fields)).hex() == digest
+        previous = digest
+
+
+def test_no_code_path_changes_an_event(app, as_user):
+    """The ORM refuses to update or delete an event, and no module of app/ writes SQL that would."""
+    import re
+
+    import pytest
+
+    from app.audit.models import Event
+    from app.audit.service import AppendOnly
+    from config import BASE_DIR
+
+    accept(as_user)
+    with app.app_context():
+        event = db.session.scalars(db.select(Event)).first()
+        event.actor = "mallory"
+        with pytest.raises(AppendOnly):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.scalars(db.select(Event)).first())
+        with pytest.raises(AppendOnly):
+            db.session.flush()
+        db.session.rollback()
+    pattern = re.compile(r"(update|delete)\(\s*Event\b|UPDATE\s+events\b|DELETE\s+FROM\s+events\b", re.IGNORECASE)
+    offenders = [str(p) for p in (BASE_DIR / "app").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
