@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -13,10 +13,9 @@ from app.types import UTCDateTime
 
 class Event(db.Model):
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    seq: Mapped[int]
+    # The natural key is the primary key: one index, and inserts need nothing back from the database.
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(60))
     type: Mapped[str] = mapped_column(String(40))

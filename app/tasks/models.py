@@ -12,6 +12,8 @@ from app.types import UTCDateTime
 
 READY, CLAIMED, COMPLETED, CANCELLED = "ready", "claimed", "completed", "cancelled"
 OPEN_STATES = (READY, CLAIMED)
+LAG_DUE = "state IN ('ready', 'claimed') AND warning <> 'overdue'"
+LAG_WARNING = "state IN ('ready', 'claimed') AND warning = 'ok'"
 
 
 class Task(db.Model):
@@ -33,12 +35,9 @@ class Task(db.Model):
             sqlite_where=text("state = 'claimed'"),
         ),
         Index("ix_tasks_case", "case_id", "state"),
-        Index(
-            "ix_tasks_open_due",
-            "due_at",
-            postgresql_where=text("state IN ('ready', 'claimed')"),
-            sqlite_where=text("state IN ('ready', 'claimed')"),
-        ),
+        # The step-warning sweep: open steps whose level can still rise.
+        Index("ix_tasks_lag_due", "due_at", postgresql_where=text(LAG_DUE), sqlite_where=text(LAG_DUE)),
+        Index("ix_tasks_lag_warning", "warning_at", postgresql_where=text(LAG_WARNING), sqlite_where=text(LAG_WARNING)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

@@ -174,7 +174,10 @@ def rechain(session: Session, case_id: int) -> None:
             payload=event.payload,
         )
         prev, last = chain_hash(prev, body), event.seq
-        session.execute(text("UPDATE events SET hash = :h WHERE id = :id"), {"h": prev, "id": event.id})
+        session.execute(
+            text("UPDATE events SET hash = :h WHERE case_id = :c AND seq = :s"),
+            {"h": prev, "c": case_id, "s": event.seq},
+        )
     session.execute(
         text("UPDATE cases SET last_hash = :h, event_seq = :n WHERE id = :c"), {"h": prev, "n": last, "c": case_id}
     )
