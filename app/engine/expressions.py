@@ -33,8 +33,10 @@ def _safe_len(value: Any) -> int:
 
 def all_approved(items: Any) -> bool:
     """True when every submission in a list (e.g. the department reviews) has approved == True."""
-    return isinstance(items, list) and len(items) > 0 and all(
-        isinstance(i, dict) and i.get("approved") is True for i in items
+    return (
+        isinstance(items, list)
+        and len(items) > 0
+        and all(isinstance(i, dict) and i.get("approved") is True for i in items)
     )
 
 
