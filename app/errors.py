@@ -69,7 +69,8 @@ class Unavailable(DomainError):
 def problem(status: int, title: str, detail: str, **fields) -> Response:
     """Build an application/problem+json response."""
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
-    body.update({k: v for k, v in fields.items() if v is not None})
+    # `errors` only when there are some; every other field as given (a null is an answer too).
+    body.update({k: v for k, v in fields.items() if k != "errors" or v is not None})
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 

@@ -140,7 +140,8 @@ def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Defin
             )
         elif isinstance(task_spec, EndEvent) and task_spec.bpmn_id and "result" in props:
             ends[task_spec.bpmn_id] = props["result"]
-    name = root.find(f"bpmn:process[@id='{key}']", NSMAP).get("name") or key
+    process = next(p for p in root.findall("bpmn:process", NSMAP) if p.get("id") == key)
+    name = process.get("name") or key
     return Definition(key, name, spec, subprocess_specs, human, ends), []
 
 

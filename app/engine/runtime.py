@@ -153,7 +153,8 @@ class Run:
 
     def fire_timers(self, *, at: datetime) -> list[str]:
         """Fire every timer due by `at` and run on; returns the element ids that fired."""
-        due = sorted(name for name, when in self.waiting_timers() if when <= at)
+        # SpiffWorkflow fires a timer strictly after its due time; so do we (the next pass takes it).
+        due = sorted(name for name, when in self.waiting_timers() if when < at)
         if due:
             self.advance(at=at)
         return due

@@ -1,48 +1,66 @@
-"""The designer's cycle: upload a draft with its report, list versions, download, publish."""
+"""The designer's cycle: upload a draft with its report, list versions, download, publish, dry-run."""
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.exceptions import UnsupportedMediaType
 
 from app.identity.principal import current, require_role
-from app.processes import service
-from app.processes.schemas import ProcessListSchema, UploadResultSchema, VersionListSchema, VersionSchema
+from app.processes import service, simulation
+from app.processes.schemas import (
+    ProcessListSchema,
+    ScenarioSchema,
+    SimulationSchema,
+    UploadResultSchema,
+    VersionListSchema,
+    VersionSchema,
+)
+from app.schemas import PageArgs
 
 blp = Blueprint("processes", __name__, url_prefix="/api/processes", description="流程定义 Process definitions")
+
+# Body types a BPMN upload may come as; a form or JSON body is a client mistake (415).
+XML_TYPES = frozenset({"", "application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"})
 
 
 @blp.route("")
 class Processes(MethodView):
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, ProcessListSchema)
-    def get(self):
-        """Process keys with their published version."""
-        current()
-        items = service.list_processes()
-        return {"items": items, "total": len(items)}
+    def get(self, args):
+        """Process keys with their latest and published version."""
+        items, total = service.list_processes(**args)
+        return {"items": items, "total": total}
 
     @blp.response(201, UploadResultSchema)
-    @blp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string"}}}})
+    @blp.alt_response(413, description="larger than BPMN_MAX_BYTES")
+    @blp.alt_response(422, description="the report has errors: nothing was stored")
+    @blp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}}})
     def post(self):
         """Upload BPMN XML as a draft: 201 with the report, or 422 with the report when it has errors."""
         principal = require_role("designer")
-        version, problems = service.create_draft(data=request.get_data(cache=False), actor_id=principal.user_id)
+        if request.mimetype not in XML_TYPES and not request.mimetype.endswith("+xml"):
+            raise UnsupportedMediaType(
+                "请以 Content-Type: application/xml 上传 BPMN 文件 Send the BPMN as application/xml."
+            )
+        version, report = service.create_draft(data=request.get_data(cache=False), actor_id=principal.user_id)
         return {
             "key": version.key,
             "version": version.version,
             "state": version.state,
             "hash": version.hash,
-            "report": [p.as_dict() for p in problems],
+            "report": report.as_list(),
         }
 
 
 @blp.route("/<string:key>/versions")
 class Versions(MethodView):
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, VersionListSchema)
-    def get(self, key):
+    def get(self, args, key):
         """The versions of a process, newest first."""
-        current()
-        rows = service.list_versions(key=key)
-        return {"items": rows, "total": len(rows)}
+        rows, total = service.list_versions(key=key, **args)
+        return {"items": rows, "total": total}
 
 
 @blp.route("/<string:key>/versions/<int:version>/xml")
@@ -63,6 +81,16 @@ class VersionXml(MethodView):
 class Publish(MethodView):
     @blp.response(200, VersionSchema)
     def post(self, key, version):
-        """Publish a draft without errors: new cases use it from now on."""
+        """Publish a draft that still has no errors: new cases use it from now on."""
         require_role("designer")
         return service.publish(key=key, version=version)
+
+
+@blp.route("/<string:key>/versions/<int:version>/simulate")
+class Simulate(MethodView):
+    @blp.arguments(ScenarioSchema)
+    @blp.response(200, SimulationSchema)
+    def post(self, body, key, version):
+        """Dry-run a version through a scenario without creating a case."""
+        require_role("designer")
+        return simulation.run_scenario(key=key, version=version, **body)

@@ -1,5 +1,6 @@
 """`flask processes sync|check`."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,26 +32,35 @@ def processes_sync(directory):
 
 @processes.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def processes_check(files):
-    """Print the designer's report for BPMN files; exit 1 if any has an error."""
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per file: {file, key, ok, report}")
+def processes_check(files, as_json):
+    """Print the designer's report for BPMN files (the same report as POST /api/processes); exit 1 on errors."""
     from app.processes import service
 
     failed = False
     for name in files:
         try:
-            definition, problems = service.check(Path(name).read_bytes())
-        except DomainError as exc:
-            click.echo(f"{name}: error: {exc.detail}")
-            failed = True
+            report = service.check(Path(name).read_bytes())
+            key, ok, entries = report.key, report.ok, report.as_list()
+        except DomainError as exc:  # too large: the API's 413 carries the same one-entry report
+            key, ok, entries = None, False, exc.extra.get("report") or []
+        failed = failed or not ok
+        if as_json:
+            click.echo(json.dumps({"file": name, "key": key, "ok": ok, "report": entries}, ensure_ascii=False))
             continue
-        for p in problems:
-            where = ":".join(str(x) for x in (name, p.line) if x is not None)
-            click.echo(f"{where}: {p.severity}: [{p.element or '-'}] {p.message}")
-        if definition is None:
-            failed = True
-        else:
-            click.echo(f"{name}: ok ({definition.key}, {len(definition.human_tasks)} human tasks)")
+        for entry in entries:
+            click.echo(format_entry(name, entry))
+        errors = sum(e["severity"] == "error" for e in entries)
+        click.echo(
+            f"{name}: {'ok' if ok else 'refused'} ({key or '-'}: {errors} errors, {len(entries) - errors} warnings)"
+        )
     sys.exit(1 if failed else 0)
+
+
+def format_entry(name: str, entry: dict) -> str:
+    """One report entry as a compiler-style line: FILE:LINE: severity: [element] message."""
+    where = f"{name}:{entry['line']}" if entry["line"] is not None else name
+    return f"{where}: {entry['severity']}: [{entry['element'] or '-'}] {entry['message']}"
 
 
 commands = [processes]

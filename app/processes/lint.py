@@ -1,142 +1,141 @@
 """The designer's report: every problem in an uploaded BPMN, each with element, line and a message.
 
-Runs in order: DTD refusal and well-formedness, the XSD, the platform's own rules (no scripts, safe
-expressions, human tasks in known groups, foreign extensions), and finally SpiffWorkflow's parser.
+Order of work: a DOCTYPE or ENTITY declaration is refused before any parsing; the bytes are parsed
+without DTDs, entities or network; then everything that can safely run on a well-formed tree runs,
+so the report is complete rather than stopping at the first problem: the XSD, the file's process
+and key (lint_structure), single elements (lint_rules), expressions (lint_expressions), loops
+(lint_graph), and SpiffWorkflow's own parser (which only builds specs, never runs anything). The
+parser is skipped only when the file has no single process with a usable key to build. A Definition comes back only
+when nothing is an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from dataclasses import dataclass, field
+from threading import Lock
 
 from lxml import etree
 
-from app.engine import expressions
 from app.engine.parser import BPMN_NS, SPIFF_NS, Definition, Problem, build, read_xml, schema_problems
+from app.processes import lint_expressions, lint_graph, lint_rules, lint_structure
+from app.processes.lint_structure import Known
 
-FOREIGN_NAMESPACES = {
-    "http://camunda.org/schema/1.0/bpmn": "camunda",
-    "http://camunda.org/schema/zeebe/1.0": "zeebe",
-    "http://activiti.org/bpmn": "activiti",
-    "http://flowable.org/bpmn": "flowable",
-}
-REFUSED_TASKS = {
-    "scriptTask": "不允许脚本任务 script tasks are not allowed (they would run code on the server)",
-    "serviceTask": "不支持服务任务 service tasks are not supported",
-    "businessRuleTask": "不支持业务规则任务 business rule tasks are not supported",
-    "task": "不允许使用无类型任务，请改为用户任务 plain bpmn:task is a manual step in disguise: use a userTask",
-    "manualTask": "不允许手工任务，请改为用户任务 manualTask: use a userTask with a lane",
-    "sendTask": "不支持发送任务 send tasks are not supported",
-    "receiveTask": "不支持接收任务 receive tasks are not supported",
-    "callActivity": "暂不支持调用活动 call activities are not supported",
-}
+_DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_NAMESPACE_LABELS = {BPMN_NS: "bpmn:", SPIFF_NS: "spiffworkflow:"}
+# SpiffWorkflow messages for problems the platform's own rules report (and explain better).
+_EXPLAINED_BY_RULES = ("without condition", "loopMaximum or loopCondition", "was not found", "is not executable")
+# The XSD validator keeps its error log on a shared object: one validation at a time.
+_XSD_LOCK = Lock()
+
+__all__ = ["Known", "Report", "check"]
 
 
-def _b(tag: str) -> str:
-    return f"{{{BPMN_NS}}}{tag}"
+@dataclass
+class Report:
+    """The result of checking one file: its key (when one could be read), problems, and definition."""
+
+    key: str | None = None
+    name: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    definition: Definition | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing in the report is an error."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def as_list(self) -> list[dict]:
+        """The report entries as api.md shapes them."""
+        return [p.as_dict() for p in self.problems]
 
 
-def check(data: bytes, *, known_groups: set[str]) -> tuple[Definition | None, list[Problem]]:
-    """Check uploaded bytes; the Definition is returned only when nothing is an error."""
+def check(data: bytes, *, known: Known) -> Report:
+    """Check uploaded bytes against the platform's rules and what it already knows."""
+    refused = _declares_dtd(data)
+    if refused:
+        return Report(problems=refused)
     root, problems = read_xml(data)
     if root is None:
-        return None, problems
-    problems = schema_problems(root)
-    problems += list(_rule_problems(root, known_groups))
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    definition, parse_problems = build(root)
-    problems += parse_problems
-    if definition is None:
-        return None, problems
-    return definition, problems
+        return Report(problems=problems)
+    main = lint_structure.main_process(root)
+    report = Report()
+    if main is not None:
+        report.key = main.get("id")
+        report.name = (main.get("name") or "").strip() or report.key
+    problems = _xsd_problems(root)
+    problems += lint_structure.problems(root, known)
+    problems += lint_rules.problems(root, groups=known.groups)
+    problems += lint_expressions.problems(root)
+    problems += lint_graph.problems(root)
+    if report.key is not None and lint_structure.KEY_PATTERN.match(report.key):
+        definition, parse_problems = _parse(root)
+        problems += _new_only(parse_problems, problems)
+        report.definition = definition
+    report.problems = _finish(problems, root)
+    if not report.ok:
+        report.definition = None
+    return report
 
 
-def _rule_problems(root: etree._Element, known_groups: set[str]) -> Iterable[Problem]:
+def _declares_dtd(data: bytes) -> list[Problem]:
+    """A DOCTYPE or ENTITY declaration anywhere, in UTF-8-like or UTF-16/32 bytes."""
+    texts = [data.decode("latin-1")]
+    if data.startswith(_WIDE_BOMS) or b"\x00" in data[:4]:
+        for encoding in ("utf-16", "utf-32"):
+            try:
+                texts.append(data.decode(encoding))
+            except UnicodeDecodeError:
+                continue
+    if any(_DTD.search(t) for t in texts):
+        message = "不允许 DOCTYPE 或 ENTITY 声明，文件未解析 DOCTYPE and ENTITY declarations are refused"
+        return [Problem("error", message)]
+    return []
+
+
+def _xsd_problems(root: etree._Element) -> list[Problem]:
+    """XSD violations with the element on their line and readable namespace prefixes."""
+    with _XSD_LOCK:
+        found = schema_problems(root)
+    by_line: dict[int, str] = {}
     for el in root.iter(etree.Element):
-        tag = etree.QName(el)
-        if tag.namespace in FOREIGN_NAMESPACES:
-            yield Problem(
-                "warning",
-                f"已忽略 {FOREIGN_NAMESPACES[tag.namespace]} 扩展 foreign extension ignored: {tag.localname}",
-                _element_of(el),
-                el.sourceline,
-            )
-            continue
-        for attr in el.attrib:
-            ns = etree.QName(attr).namespace
-            if ns in FOREIGN_NAMESPACES:
-                yield Problem(
-                    "warning",
-                    f"已忽略 {FOREIGN_NAMESPACES[ns]} 属性 foreign attribute ignored: {etree.QName(attr).localname}",
-                    el.get("id"),
-                    el.sourceline,
-                )
-        if tag.namespace == BPMN_NS and tag.localname in REFUSED_TASKS:
-            yield Problem("error", REFUSED_TASKS[tag.localname], el.get("id"), el.sourceline)
-        elif tag.namespace == SPIFF_NS and tag.localname in ("preScript", "postScript"):
-            yield Problem(
-                "error", "不允许前置/后置脚本 pre- and post-scripts are not allowed", _element_of(el), el.sourceline
-            )
-        elif tag.namespace == BPMN_NS:
-            yield from _expression_problems(el, tag.localname)
-    yield from _lane_problems(root, known_groups)
+        if el.sourceline is not None and el.sourceline not in by_line:
+            owner = lint_rules.element_of(el)
+            if owner:
+                by_line[el.sourceline] = owner
+    out = []
+    for p in found:
+        message = p.message
+        for namespace, label in _NAMESPACE_LABELS.items():
+            message = message.replace(f"{{{namespace}}}", label)
+        out.append(Problem(p.severity, message, p.element or by_line.get(p.line or -1), p.line))
+    return out
 
 
-def _expression_problems(el: etree._Element, localname: str) -> Iterable[Problem]:
-    kind = {
-        "conditionExpression": "condition",
-        "timeDate": "timer",
-        "timeDuration": "timer",
-        "timeCycle": "timer",
-        "loopCardinality": "multi-instance",
-        "completionCondition": "multi-instance",
-    }.get(localname)
-    if kind is None:
-        return
-    for message in expressions.check(el.text, kind=kind):
-        yield Problem("error", f"{localname}: {message}", _element_of(el), el.sourceline)
+def _parse(root: etree._Element) -> tuple[Definition | None, list[Problem]]:
+    """SpiffWorkflow's parser on the tree; whatever it raises becomes a report entry."""
+    try:
+        return build(root)
+    except Exception as exc:  # noqa: BLE001 - third-party parser fed designer input: a report entry, never a 500
+        return None, [Problem("error", f"流程解析失败 parse error: {type(exc).__name__}: {exc}")]
 
 
-def _lane_problems(root: etree._Element, known_groups: set[str]) -> Iterable[Problem]:
-    lane_of: dict[str, str] = {}
-    for lane in root.iter(_b("lane")):
-        name = (lane.get("name") or "").strip()
-        for ref in lane.iter(_b("flowNodeRef")):
-            lane_of[(ref.text or "").strip()] = name
-    for task in root.iter(_b("userTask")):
-        props = _properties(task)
-        if "group_expr" in props:
-            for message in expressions.check(props["group_expr"]):
-                yield Problem("error", f"group_expr: {message}", task.get("id"), task.sourceline)
-            continue
-        group = props.get("group") or lane_of.get(task.get("id"))
-        if not group:
-            yield Problem(
-                "error",
-                "用户任务不在任何泳道中，也未指定岗位组 the user task has no lane and no group property",
-                task.get("id"),
-                task.sourceline,
-            )
-        elif group not in known_groups:
-            yield Problem(
-                "error",
-                f"泳道/岗位组 {group!r} 不存在 unknown group (a lane names a group)",
-                task.get("id"),
-                task.sourceline,
-            )
+def _new_only(parse_problems: list[Problem], problems: list[Problem]) -> list[Problem]:
+    """Parser problems, less those a platform rule already explains on the same element."""
+    explained = {p.element for p in problems if p.severity == "error" and p.element}
+    return [
+        p
+        for p in parse_problems
+        if not (p.element in explained and any(fragment in p.message for fragment in _EXPLAINED_BY_RULES))
+    ]
 
 
-def _properties(el: etree._Element) -> dict[str, str]:
-    return {p.get("name"): p.get("value", "") for p in el.iter(f"{{{SPIFF_NS}}}property") if p.get("name")}
-
-
-def _element_of(el: etree._Element) -> str | None:
-    """The id of the nearest ancestor (or self) a designer can click on: event definitions and loop
-    characteristics are parts of their event or activity, so the report names the owner."""
-    node = el
-    while node is not None:
-        local = etree.QName(node).localname
-        if node.get("id") and not local.endswith(("EventDefinition", "LoopCharacteristics")):
-            return node.get("id")
-        node = node.getparent()
-    return None
+def _finish(problems: list[Problem], root: etree._Element) -> list[Problem]:
+    """Each problem once, with its element's line when the rule did not know it, ordered by line."""
+    lines = {el.get("id"): el.sourceline for el in root.iter(etree.Element) if el.get("id")}
+    out = []
+    for p in dict.fromkeys(problems):
+        line = p.line if p.line is not None else lines.get(p.element)
+        out.append(Problem(p.severity, p.message, p.element, line))
+    return sorted(dict.fromkeys(out), key=lambda p: p.line or 0)

@@ -138,7 +138,8 @@ def _declared_limits(nodes: dict[str, etree._Element]) -> tuple[dict[str, int], 
         out.append(
             Problem(
                 "error",
-                f"max_rounds 须为 1 到 {MAX_ROUNDS} 的整数，当前为 {raw!r} max_rounds must be an integer 1..{MAX_ROUNDS}",
+                f"max_rounds 须为 1 到 {MAX_ROUNDS} 的整数，当前为 {raw!r} "
+                f"max_rounds must be an integer 1..{MAX_ROUNDS}",
                 node_id,
                 el.sourceline,
             )
@@ -152,7 +153,9 @@ def _loop_problems(loop: list[str], nodes: dict, edges: Graph, limits: dict[str,
     named = _names(loop)
     out = []
     if not any(t not in members for n in loop for t in edges.get(n, ())):
-        out.append(Problem("error", f"循环没有出口，流程无法结束 the loop has no way out: {named}", loop[0], first.sourceline))
+        out.append(
+            Problem("error", f"循环没有出口，流程无法结束 the loop has no way out: {named}", loop[0], first.sourceline)
+        )
     if not any(nodes[n].tag in WAIT_STATES for n in loop):
         out.append(
             Problem(

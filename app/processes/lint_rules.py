@@ -88,34 +88,41 @@ def problems(root: etree._Element, *, groups: frozenset[str]) -> list[Problem]:
 
 
 def _foreign_extensions(root: etree._Element) -> Iterable[Problem]:
-    """One warning per element and foreign namespace, naming what is ignored. Diagram elements may
-    carry foreign attributes (bpmn-js colours) silently: they only change how the diagram looks."""
+    """One warning per element and foreign namespace, naming what is ignored, on the element's line."""
     found: dict[tuple[str | None, str], list[str]] = defaultdict(list)
     lines: dict[tuple[str | None, str], int | None] = {}
+    for owner, label, name, line in _foreign_items(root):
+        found[(owner, label)].append(name)
+        lines.setdefault((owner, label), line)
+    for (element, label), names in found.items():
+        yield Problem(
+            "warning",
+            f"已忽略 {label} 扩展，平台不会执行它们 "
+            f"foreign extensions ignored ({label}): {', '.join(dict.fromkeys(names))}",
+            element,
+            lines[(element, label)],
+        )
+
+
+def _foreign_items(root: etree._Element) -> Iterable[tuple[str | None, str, str, int | None]]:
+    """(owner id, namespace label, local name, line) of each outermost foreign element and each
+    foreign attribute. Diagram elements and what they hold (bpmn-js colours) only change how the
+    diagram looks: they are skipped. A line of None stands for the owner's line."""
     for el in root.iter(etree.Element):
         qname = etree.QName(el)
-        if qname.namespace in DI_NAMESPACES:
+        parent = el.getparent()
+        parent_ns = etree.QName(parent).namespace if parent is not None else None
+        if qname.namespace in DI_NAMESPACES or parent_ns in DI_NAMESPACES:
             continue
         if qname.namespace not in OWN_NAMESPACES:
-            parent = el.getparent()
-            if parent is None or etree.QName(parent).namespace in OWN_NAMESPACES:
-                key = (element_of(el), _label(qname.namespace, el.prefix))
-                found[key].append(qname.localname)
-                lines.setdefault(key, el.sourceline)
+            if parent is None or parent_ns in OWN_NAMESPACES:
+                owner = element_of(el)
+                yield owner, _label(qname.namespace, el.prefix), qname.localname, None if owner else el.sourceline
             continue
         for attr in el.attrib:
             ns = etree.QName(attr).namespace
             if ns is not None and ns not in OWN_NAMESPACES:
-                key = (el.get("id") or element_of(el), _label(ns, None))
-                found[key].append(etree.QName(attr).localname)
-                lines.setdefault(key, el.sourceline)
-    for (element, label), names in found.items():
-        yield Problem(
-            "warning",
-            f"已忽略 {label} 扩展，平台不会执行它们 foreign extensions ignored ({label}): {', '.join(dict.fromkeys(names))}",
-            element,
-            lines[(element, label)],
-        )
+                yield el.get("id") or element_of(el), _label(ns, None), etree.QName(attr).localname, el.sourceline
 
 
 def _label(namespace: str | None, prefix: str | None) -> str:
@@ -162,9 +169,14 @@ def _human_task_problems(root: etree._Element, groups: frozenset[str]) -> Iterab
 
 
 def _assignment_hint(task: etree._Element) -> str:
-    names = [etree.QName(a).localname for a in task.attrib] + [etree.QName(e).localname for e in task.iter(etree.Element)]
+    names = [etree.QName(a).localname for a in task.attrib] + [
+        etree.QName(e).localname for e in task.iter(etree.Element)
+    ]
     if any(n in _ASSIGNMENT_HINTS for n in names):
-        return "；建模工具中的候选组/办理人设置会被忽略，请把任务放进以岗位组命名的泳道 (foreign assignee settings are ignored)"
+        return (
+            "；建模工具中的候选组/办理人设置会被忽略，请把任务放进以岗位组命名的泳道 "
+            "(foreign assignee settings are ignored)"
+        )
     return ""
 
 
@@ -194,7 +206,9 @@ def _one_gateway(gateway: etree._Element, outgoing: list[etree._Element]) -> Ite
     default = gateway.get("default")
     gateway_id, line = gateway.get("id"), gateway.sourceline
     if default and default not in {f.get("id") for f in outgoing}:
-        yield Problem("error", f"默认路径 {default!r} 不是该网关的出口 the default flow is not outgoing", gateway_id, line)
+        yield Problem(
+            "error", f"默认路径 {default!r} 不是该网关的出口 the default flow is not outgoing", gateway_id, line
+        )
     if len(outgoing) < 2:
         return
     for flow in outgoing:
@@ -221,7 +235,8 @@ def _loop_marker_problems(root: etree._Element) -> Iterable[Problem]:
         if not (raw.isdigit() and 1 <= int(raw) <= MAX_LOOP_MAXIMUM):
             yield Problem(
                 "error",
-                f"循环任务须设置 loopMaximum（1-{MAX_LOOP_MAXIMUM}） a loop task needs loopMaximum 1..{MAX_LOOP_MAXIMUM}",
+                f"循环任务须设置 loopMaximum（1-{MAX_LOOP_MAXIMUM}） "
+                f"a loop task needs loopMaximum 1..{MAX_LOOP_MAXIMUM}",
                 element_of(marker),
                 marker.sourceline,
             )

@@ -14,12 +14,18 @@ from app.engine.runtime import definitions
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
 from app.identity.service import group_codes
+from app.matters.models import Matter
 from app.processes import lint
+from app.processes.lint import Known, Report
 from app.processes.models import DRAFT, PUBLISHED, RETIRED, ProcessVersion
 
 
 class ProcessRejected(Invalid):
-    """An upload with errors: the report travels with the 422."""
+    """An upload or a publication with errors: the report travels with the 422."""
+
+
+class ProcessTooLarge(TooLarge):
+    """An upload above BPMN_MAX_BYTES: refused before it is parsed."""
 
 
 def get(*, key: str, version: int) -> ProcessVersion | None:
@@ -40,112 +46,166 @@ def published(*, key: str) -> ProcessVersion | None:
     return db.session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.state == PUBLISHED))
 
 
-def list_processes() -> list[dict]:
-    """Every process key with its published version number (None if only drafts exist)."""
-    rows = db.session.execute(
-        select(ProcessVersion.key, func.max(ProcessVersion.name), func.max(ProcessVersion.version))
+def list_processes(*, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    """A page of process keys with their latest and published version numbers, and the total."""
+    total = db.session.scalar(select(func.count(func.distinct(ProcessVersion.key))))
+    keys = db.session.execute(
+        select(ProcessVersion.key, func.max(ProcessVersion.version))
         .group_by(ProcessVersion.key)
         .order_by(ProcessVersion.key)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
-    out = []
-    for key, name, latest in rows:
-        current = published(key=key)
-        out.append(
-            {
-                "key": key,
-                "name": name,
-                "latest_version": latest,
-                "published_version": current.version if current else None,
-            }
-        )
-    return out
+    latest = {(key, number) for key, number in keys}
+    rows = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key.in_([k for k, _ in keys]))).all()
+    names = {row.key: row.name for row in rows if (row.key, row.version) in latest}
+    current = {row.key: row.version for row in rows if row.state == PUBLISHED}
+    items = [
+        {"key": key, "name": names[key], "latest_version": number, "published_version": current.get(key)}
+        for key, number in keys
+    ]
+    return items, total
 
 
-def list_versions(*, key: str) -> list[ProcessVersion]:
-    """The versions of a process, newest first (NotFound for an unknown key)."""
-    rows = db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.key == key).order_by(ProcessVersion.version.desc())
-    ).all()
-    if not rows:
+def list_versions(*, key: str, page: int = 1, per_page: int = 50) -> tuple[list[ProcessVersion], int]:
+    """A page of the versions of a process, newest first, and the total (NotFound for an unknown key)."""
+    where = ProcessVersion.key == key
+    total = db.session.scalar(select(func.count()).select_from(ProcessVersion).where(where))
+    if not total:
         raise NotFound(f"流程 {key} 不存在 No such process.")
-    return list(rows)
+    rows = db.session.scalars(
+        select(ProcessVersion)
+        .where(where)
+        .order_by(ProcessVersion.version.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
 
 
-def check(data: bytes) -> tuple[Definition | None, list[Problem]]:
-    """The designer's report for `data` (and the definition when it has no errors)."""
-    if len(data) > current_app.config["BPMN_MAX_BYTES"]:
-        raise TooLarge(f"BPMN 文件超过 {current_app.config['BPMN_MAX_BYTES']} 字节 The BPMN file is too large.")
-    return lint.check(data, known_groups=group_codes())
+def known() -> Known:
+    """What uploads are checked against now: the groups, the processes and the matter catalog."""
+    latest = (
+        select(ProcessVersion.key, func.max(ProcessVersion.version).label("version"))
+        .group_by(ProcessVersion.key)
+        .subquery()
+    )
+    names = db.session.execute(
+        select(ProcessVersion.key, ProcessVersion.name).join(
+            latest, (ProcessVersion.key == latest.c.key) & (ProcessVersion.version == latest.c.version)
+        )
+    ).all()
+    matters = db.session.execute(select(Matter.code, Matter.process_key)).all()
+    return Known(
+        groups=frozenset(group_codes()),
+        process_names={key: name for key, name in names},
+        matter_processes={code: key for code, key in matters},
+    )
 
 
-def create_draft(*, data: bytes, actor_id: int | None) -> tuple[ProcessVersion, list[Problem]]:
+def check(data: bytes) -> Report:
+    """The designer's report for `data` (ProcessTooLarge above BPMN_MAX_BYTES)."""
+    limit = current_app.config["BPMN_MAX_BYTES"]
+    if len(data) > limit:
+        message = f"BPMN 文件超过 {limit} 字节 The BPMN file is larger than {limit} bytes."
+        raise ProcessTooLarge(message, report=[Problem("error", message).as_dict()])
+    return lint.check(data, known=known())
+
+
+def create_draft(*, data: bytes, actor_id: int | None) -> tuple[ProcessVersion, Report]:
     """Store an upload as a draft version (ProcessRejected with the report when it has errors).
 
-    The same bytes uploaded twice give the same version back: versions are keyed by content hash.
+    A report with errors stores nothing. The same bytes uploaded twice give the same version back:
+    versions are keyed by content hash.
     """
-    definition, problems = check(data)
-    report = [p.as_dict() for p in problems]
-    if definition is None:
-        raise ProcessRejected("BPMN 文件存在错误，未保存 The BPMN file has errors and was not stored.", report=report)
+    report = check(data)
+    if not report.ok:
+        raise _rejected("BPMN 文件存在错误，未保存 The BPMN file has errors and was not stored.", report, None)
     digest = hashlib.sha256(data).hexdigest()
     existing = db.session.scalar(
-        select(ProcessVersion).where(ProcessVersion.key == definition.key, ProcessVersion.hash == digest)
+        select(ProcessVersion).where(ProcessVersion.key == report.key, ProcessVersion.hash == digest)
     )
     if existing is not None:
-        return existing, problems
-    latest = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.key == definition.key))
+        return existing, report
+    latest = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.key == report.key))
     version = ProcessVersion(
-        key=definition.key,
+        key=report.key,
         version=(latest or 0) + 1,
-        name=definition.name,
+        name=report.name,
         hash=digest,
         xml=data,
         state=DRAFT,
-        report=report,
+        report=report.as_list(),
         created_at=clock.now(),
         created_by=actor_id,
     )
     db.session.add(version)
     db.session.flush()
-    return version, problems
+    return version, report
 
 
 def publish(*, key: str, version: int) -> ProcessVersion:
-    """Make a draft the version new cases use; the previously published one is retired."""
+    """Make a draft the version new cases use; the previously published one is retired.
+
+    The report is made again first, because groups or the catalog may have changed since the upload.
+    """
+    # Lock every version of the key (PostgreSQL): two publications of one key run one after the other.
+    db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.key == key).with_for_update()).all()
     target = get_or_raise(key=key, version=version)
-    if target.state == PUBLISHED:
-        return target
+    db.session.refresh(target)
     if target.state != DRAFT:
-        raise Conflict(f"只能发布草稿版本，当前为 {target.state} Only a draft can be published.")
-    if any(p.get("severity") == "error" for p in target.report):
-        raise Invalid("该版本存在错误，不能发布 This version has errors.", report=target.report)
-    current = published(key=key)
-    if current is not None:
+        raise Conflict(f"只能发布草稿版本，该版本为 {target.state} Only a draft can be published.", state=target.state)
+    report = lint.check(target.xml, known=known())
+    if not report.ok:
+        raise _rejected("该版本现在存在错误，不能发布 This version has errors now.", report, target)
+    return _make_published(target, report)
+
+
+def _make_published(target: ProcessVersion, report: Report) -> ProcessVersion:
+    """Retire the key's published version and publish `target` with its fresh report."""
+    for current in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == target.key, ProcessVersion.state == PUBLISHED)
+    ):
         current.state = RETIRED
-        db.session.flush()
-    target.state = PUBLISHED
-    target.published_at = clock.now()
+    db.session.flush()
+    target.state, target.published_at, target.report = PUBLISHED, clock.now(), report.as_list()
     db.session.flush()
     return target
+
+
+def _rejected(detail: str, report: Report, version: ProcessVersion | None) -> ProcessRejected:
+    """The 422 carrying the upload body's fields (version and state are null when nothing was stored)."""
+    return ProcessRejected(
+        detail,
+        key=version.key if version else report.key,
+        version=version.version if version else None,
+        state=version.state if version else None,
+        report=report.as_list(),
+    )
 
 
 def sync(*, directory: str | Path) -> list[tuple[str, int, bool]]:
     """Deploy every .bpmn under `directory` as the published version of its process (idempotent).
 
-    Returns (key, version, changed) per file; raises ProcessRejected naming the file on any error.
+    Returns (key, version, changed) per file; raises ProcessRejected naming the file on any error,
+    including two files that declare the same key.
     """
     results = []
+    seen: dict[str, str] = {}
     for path in sorted(Path(directory).glob("*.bpmn")):
-        data = path.read_bytes()
         try:
-            version, _ = create_draft(data=data, actor_id=None)
+            version, report = create_draft(data=path.read_bytes(), actor_id=None)
         except ProcessRejected as exc:
             exc.detail = f"{path.name}: {exc.detail}"
             raise
+        if version.key in seen:
+            raise ProcessRejected(
+                f"{path.name}: 流程 {version.key} 已由 {seen[version.key]} 定义 duplicate process key"
+            )
+        seen[version.key] = path.name
         changed = version.state != PUBLISHED
-        if version.state == RETIRED:
-            version.state = DRAFT  # the file on disk wins: bring that exact version back
-        publish(key=version.key, version=version.version)
+        if changed:  # a draft or a retired version: the file on disk wins, checked just now
+            _make_published(version, report)
         results.append((version.key, version.version, changed))
     return results
 
