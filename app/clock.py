@@ -35,3 +35,8 @@ def reset() -> None:
     """Let the clock run with real time again."""
     global _frozen
     _frozen = None
+
+
+def is_frozen() -> bool:
+    """True while a test holds the clock."""
+    return _frozen is not None

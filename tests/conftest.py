@@ -145,13 +145,19 @@ class Actor:
 
 @pytest.fixture
 def as_user(app):
-    """as_user("window1") -> an Actor logged in as that demo account (one login per user per test)."""
-    actors: dict[str, Actor] = {}
+    """as_user("window1") -> an Actor logged in as that demo account.
+
+    One login per user, and per hour of a frozen clock: tests that move the clock by days get a
+    fresh token as a person would (a token lives TOKEN_TTL_HOURS of clock time).
+    """
+    actors: dict[tuple[str, object], Actor] = {}
 
     def make(username: str) -> Actor:
-        if username not in actors:
-            actors[username] = Actor(app, username)
-        return actors[username]
+        hour = clock.now().replace(minute=0, second=0, microsecond=0) if clock.is_frozen() else None
+        key = (username, hour)
+        if key not in actors:
+            actors[key] = Actor(app, username)
+        return actors[key]
 
     return make
 

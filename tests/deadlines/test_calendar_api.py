@@ -14,12 +14,11 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app import clock
 from app.deadlines.workdays import official_arrangement
-from tests.conftest import Actor, row_counts
+from tests.conftest import row_counts
 from tests.factories import accept
+from tests.timekeeping import bj, end_of, events, show
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -35,45 +34,9 @@ MADE_UP_2027 = {
 }
 
 
-@pytest.fixture
-def as_user(as_user, app):
-    """Actors that log in again once the frozen clock has moved on (a token lives 12 hours of clock time)."""
-    actors: dict[tuple, Actor] = {}
-
-    def make(username: str) -> Actor:
-        key = (username, clock.now().replace(minute=0, second=0, microsecond=0))
-        if key not in actors:
-            actors[key] = Actor(app, username)
-        return actors[key]
-
-    return make
-
-
-def bj(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
-    """A Beijing wall-clock time."""
-    return datetime(y, m, d, h, mi, tzinfo=SHANGHAI)
-
-
-def end_of(day: str) -> str:
-    """The end of a working day as the API shows a due time."""
-    return f"{day}T23:59:59.999999+08:00"
-
-
 def accept_at(as_user, at: datetime) -> dict:
     clock.freeze(at)
     return accept(as_user)
-
-
-def show(as_user, case_id: str) -> dict:
-    response = as_user("auditor").get(f"/api/cases/{case_id}")
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def events(as_user, case_id: str, type_: str) -> list[dict]:
-    response = as_user("auditor").get(f"/api/cases/{case_id}/events")
-    assert response.status_code == 200
-    return [e for e in response.get_json()["items"] if e["type"] == type_]
 
 
 def due(actor, day: str, n) -> dict:

@@ -7,55 +7,13 @@ Sat Oct 10 worked). Mon Sep 14 + 10 = Mon Sep 28 (Sun Sep 20 worked, Fri Sep 25 
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app import clock
-from tests.conftest import Actor, row_counts
 from tests.factories import accept
+from tests.timekeeping import bj, counts, end_of, events, show
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def as_user(as_user, app):
-    """Actors that log in again once the frozen clock has moved on (a token lives 12 hours of clock time)."""
-    actors: dict[tuple, Actor] = {}
-
-    def make(username: str) -> Actor:
-        key = (username, clock.now().replace(minute=0, second=0, microsecond=0))
-        if key not in actors:
-            actors[key] = Actor(app, username)
-        return actors[key]
-
-    return make
-
-
-def counts(app) -> dict[str, int]:
-    """Rows per table, logins aside: proves a refused request changed nothing."""
-    return {table: n for table, n in row_counts(app).items() if table != "api_tokens"}
-
-
-def bj(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, tzinfo=SHANGHAI)
-
-
-def end_of(day: str) -> str:
-    return f"{day}T23:59:59.999999+08:00"
-
-
-def show(as_user, case_id: str) -> dict:
-    response = as_user("auditor").get(f"/api/cases/{case_id}")
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def events(as_user, case_id: str, type_: str | None = None) -> list[dict]:
-    response = as_user("auditor").get(f"/api/cases/{case_id}/events")
-    assert response.status_code == 200
-    return [e for e in response.get_json()["items"] if type_ is None or e["type"] == type_]
 
 
 def claim(as_user, task_id: str, user: str) -> None:

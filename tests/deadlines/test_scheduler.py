@@ -13,59 +13,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app import clock
-from app.extensions import db
-from tests.conftest import Actor
 from tests.factories import FOOD_REQUIRED, accept, application
+from tests.timekeeping import bj, end_of, events, run_pass, show
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def as_user(as_user, app):
-    """Actors that log in again once the frozen clock has moved on (a token lives 12 hours of clock time)."""
-    actors: dict[tuple, Actor] = {}
-
-    def make(username: str) -> Actor:
-        key = (username, clock.now().replace(minute=0, second=0, microsecond=0))
-        if key not in actors:
-            actors[key] = Actor(app, username)
-        return actors[key]
-
-    return make
-
-
-def bj(y: int, m: int, d: int, h: int = 10, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, s, us, tzinfo=SHANGHAI)
-
-
-def end_of(day: str) -> str:
-    return f"{day}T23:59:59.999999+08:00"
-
-
-def run_pass(app) -> dict | None:
-    """One scheduler pass in its own app context (its own session), as the background thread runs it."""
-    from app.deadlines.scheduler import run_once
-
-    with app.app_context():
-        try:
-            return run_once()
-        finally:
-            db.session.remove()
-
-
-def show(as_user, case_id: str) -> dict:
-    response = as_user("auditor").get(f"/api/cases/{case_id}")
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def events(as_user, case_id: str, type_: str | None = None) -> list[dict]:
-    response = as_user("auditor").get(f"/api/cases/{case_id}/events")
-    assert response.status_code == 200
-    return [e for e in response.get_json()["items"] if type_ is None or e["type"] == type_]
 
 
 def case_levels(as_user, case_id: str) -> list[str]:

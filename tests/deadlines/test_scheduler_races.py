@@ -17,7 +17,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select, text
 
 from app import clock
@@ -25,25 +24,12 @@ from app.audit.models import Event
 from app.extensions import db
 from app.tasks.models import Task
 from config import BASE_DIR
-from tests.conftest import Actor, is_postgres
+from tests.conftest import is_postgres
 from tests.factories import accept
+from tests.timekeeping import run_pass
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASES = 12
-
-
-@pytest.fixture
-def as_user(as_user, app):
-    """Actors that log in again once the frozen clock has moved on (a token lives 12 hours of clock time)."""
-    actors: dict[tuple, Actor] = {}
-
-    def make(username: str) -> Actor:
-        key = (username, clock.now().replace(minute=0, second=0, microsecond=0))
-        if key not in actors:
-            actors[key] = Actor(app, username)
-        return actors[key]
-
-    return make
 
 
 class PerThreadLock:
@@ -60,16 +46,6 @@ class PerThreadLock:
 
     def release(self) -> None:
         self._local.held = False
-
-
-def run_pass(app) -> dict | None:
-    from app.deadlines.scheduler import run_once
-
-    with app.app_context():
-        try:
-            return run_once()
-        finally:
-            db.session.remove()
 
 
 def concurrently(app, count: int = 2) -> list:

@@ -11,15 +11,13 @@ The center (all cases of SC-001, department market; promised 10, statutory 20 wo
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app import clock
-from app.extensions import db
-from tests.conftest import Actor, row_counts
 from tests.factories import FOOD_STAFF, accept
+from tests.timekeeping import bj, counts, events, run_pass, show
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DECISIONS = {
@@ -27,50 +25,6 @@ DECISIONS = {
     "deliver": {"method": "window"},
     "certify": {"certificate_no": "JY13301020000001"},
 }
-
-
-@pytest.fixture
-def as_user(as_user, app):
-    """Actors that log in again once the frozen clock has moved on (a token lives 12 hours of clock time)."""
-    actors: dict[tuple, Actor] = {}
-
-    def make(username: str) -> Actor:
-        key = (username, clock.now().replace(minute=0, second=0, microsecond=0))
-        if key not in actors:
-            actors[key] = Actor(app, username)
-        return actors[key]
-
-    return make
-
-
-def bj(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, tzinfo=SHANGHAI)
-
-
-def counts(app) -> dict[str, int]:
-    return {table: n for table, n in row_counts(app).items() if table != "api_tokens"}
-
-
-def run_pass(app) -> dict | None:
-    from app.deadlines.scheduler import run_once
-
-    with app.app_context():
-        try:
-            return run_once()
-        finally:
-            db.session.remove()
-
-
-def show(as_user, case_id: str) -> dict:
-    response = as_user("auditor").get(f"/api/cases/{case_id}")
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def events(as_user, case_id: str, type_: str) -> list[dict]:
-    response = as_user("auditor").get(f"/api/cases/{case_id}/events")
-    assert response.status_code == 200
-    return [e for e in response.get_json()["items"] if e["type"] == type_]
 
 
 def work(as_user, task: dict, user: str, data: dict) -> None:
