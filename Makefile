@@ -28,6 +28,7 @@ run: install
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
 	$(BIN)/ruff check app tests benchmarks config.py wsgi.py
+	$(BIN)/ruff format --check app tests benchmarks config.py wsgi.py
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \

@@ -9,6 +9,7 @@ import json
 import zlib
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
@@ -36,33 +37,25 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     def restore_on(self, dct: dict, definition: Definition) -> BpmnWorkflow:
         """Rebuild the workflow from `dct` on the definition's spec objects."""
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
 
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
-
-
-def _build():
+def _build() -> SpecFreeWorkflowConverter:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda d: {"value": d.isoformat()}, lambda dct: date.fromisoformat(dct["value"]), "date")
     registry.register(Decimal, lambda d: {"value": str(d)}, lambda dct: Decimal(dct["value"]), "Decimal")
-    serializer = BpmnWorkflowSerializer(registry)
     # The registry keeps bound methods of the converter it built for BpmnWorkflow: recover that instance.
-    converter = registry.convert_to_dict[registry.typenames[BpmnWorkflow]].args[1].__self__
-    return serializer, converter
+    return registry.convert_to_dict[registry.typenames[BpmnWorkflow]].args[1].__self__
 
 
-_serializer, _converter = _build()
+_converter = _build()
 
 
 def dump(workflow: BpmnWorkflow) -> bytes:

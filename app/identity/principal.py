@@ -27,9 +27,6 @@ class Principal:
         return group is not None and group in self.groups
 
 
-SYSTEM = Principal(0, "system", "系统", None, frozenset(), frozenset({"system"}))
-
-
 def current() -> Principal:
     """The principal of the current request (401 when there is none)."""
     principal = g.get("principal")

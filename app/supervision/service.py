@@ -12,6 +12,7 @@ from app import clock
 from app.audit import service as audit
 from app.cases.models import COMPLETED, IN_PROGRESS, SUSPENDED, Case
 from app.deadlines import calendar
+from app.deadlines.service import LEVELS
 from app.deadlines.workdays import local_date
 from app.errors import Conflict, Forbidden
 from app.extensions import db
@@ -27,7 +28,6 @@ EVALUATIONS = {
 }
 BAD = ("dissatisfied", "very_dissatisfied")
 FOLLOW_UP_DAYS = 5  # working days a department has to answer a bad evaluation
-LEVELS = ("ok", "warning", "overdue", "breach")
 
 
 def _scope(principal: Principal) -> list:

@@ -11,8 +11,11 @@ from config import BASE_DIR
 
 FOOD = load_definition((BASE_DIR / "bpmn" / "food_business_license.bpmn").read_bytes())
 START = {"matter_code": "SC-001", "materials_deferred": []}
-FACTS = {"promised_due": "2026-12-11T23:59:59.999999+08:00", "statutory_due": "2026-12-25T23:59:59.999999+08:00",
-         "accepted_at": "2026-11-27T10:00:00+08:00"}
+FACTS = {
+    "promised_due": "2026-12-11T23:59:59.999999+08:00",
+    "statutory_due": "2026-12-25T23:59:59.999999+08:00",
+    "accepted_at": "2026-11-27T10:00:00+08:00",
+}
 
 
 @pytest.fixture(autouse=True)
