@@ -44,7 +44,6 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    JSON_AS_ASCII = False
 
 
 class TestConfig(Config):

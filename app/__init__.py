@@ -28,6 +28,7 @@ def create_app(config: object | None = None, **overrides) -> Flask:
     app = OneWindowFlask(__name__, instance_relative_config=True)
     app.config.from_object(config or "config.Config")
     app.config.update(overrides)
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     os.makedirs(app.instance_path, exist_ok=True)
     logging.getLogger("spiff").setLevel(logging.WARNING)  # at DEBUG it dumps task data (personal data)
 

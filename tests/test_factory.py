@@ -40,3 +40,9 @@ def test_unknown_path_is_problem_json(client):
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert body["status"] == response.status_code and body["title"] and body["detail"]
+
+
+def test_chinese_is_sent_as_is(client):
+    response = client.post("/api/auth/token", json={"username": "nobody", "password": "x"})
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
