@@ -26,8 +26,7 @@ class Cases(MethodView):
         """Cases the caller may see, filtered by status, matter_code, warning, department."""
         principal = current()
         rows, total = service.list_cases(principal=principal, **args)
-        open_rows = service.open_tasks([c.id for c in rows])
-        return {"items": [service.view(c, principal, open_rows[c.id]) for c in rows], "total": total}
+        return service.page(rows, total, principal)
 
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseSchema)

@@ -115,19 +115,13 @@ class WorkCalendar:
             return start
         lo = start.toordinal()
         target = self._count(lo) + n
-        # Exponential search for an upper bound, then binary search for the first ordinal reaching target.
+        # Exponential search for an upper bound, then the first ordinal reaching target.
         step = n + n // 2 + 7
         hi = lo + step
         while self._count(hi) < target:
             lo, step = hi, step * 2
             hi = lo + step
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self._count(mid) >= target:
-                hi = mid
-            else:
-                lo = mid
-        return datetime.date.fromordinal(hi)
+        return self._first_reaching(target, lo, hi)
 
     def workday_before(self, d: datetime.date, n: int) -> datetime.date:
         """The working day n working days before `d` (n == 0: `d` itself, or the last working day before it)."""
@@ -137,7 +131,13 @@ class WorkCalendar:
         lo, hi = d.toordinal() - 2 * n - 30, d.toordinal()
         while self._count(lo) >= target:
             lo -= 2 * n + 30
-        # The first ordinal whose count reaches target is that working day.
+        return self._first_reaching(target, lo, hi)
+
+    def _first_reaching(self, target: int, lo: int, hi: int) -> datetime.date:
+        """The first day (ordinal in (lo, hi]) whose working-day count reaches `target`: that working day.
+
+        Needs _count(lo) < target <= _count(hi); a binary search.
+        """
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if self._count(mid) >= target:

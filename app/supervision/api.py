@@ -65,8 +65,7 @@ class Overdue(MethodView):
         """Running cases past their promised or statutory limit."""
         principal = current()
         rows, total = service.overdue(principal=principal, **args)
-        open_rows = cases.open_tasks([c.id for c in rows])
-        return {"items": [cases.view(c, principal, open_rows[c.id]) for c in rows], "total": total}
+        return cases.page(rows, total, principal)
 
 
 @blp.route("/cases/<int:case_id>/evaluation")
