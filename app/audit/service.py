@@ -49,6 +49,19 @@ def canonical(
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def canonical_of(case_id: int, event: Any) -> bytes:
+    """The canonical form of a stored event (anything with seq, at, actor, type, task_id, payload)."""
+    return canonical(
+        case_id=case_id,
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        type=event.type,
+        task_id=event.task_id,
+        payload=event.payload,
+    )
+
+
 def chain_hash(prev_hash: bytes, canonical_bytes: bytes) -> bytes:
     """SHA-256 over the previous hash and the canonical form."""
     return hashlib.sha256(prev_hash + canonical_bytes).digest()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from app.audit.models import Event
-from app.audit.service import GENESIS, canonical, chain_hash
+from app.audit.service import GENESIS, canonical_of, chain_hash
 from app.cases.models import Case
 from app.extensions import db
 
@@ -118,15 +118,7 @@ def check_chain(
         if row.seq != expected:
             broken = BrokenLink(case_id, expected, f"缺少第 {expected} 个事件 event {expected} is missing")
             continue
-        body = canonical(
-            case_id=case_id,
-            seq=row.seq,
-            at=row.at,
-            actor=row.actor,
-            type=row.type,
-            task_id=row.task_id,
-            payload=row.payload,
-        )
+        body = canonical_of(case_id, row)
         digest = chain_hash(prev, body)
         if digest != bytes(row.hash):
             broken = BrokenLink(case_id, row.seq, "哈希值不符，事件或其前序被改动 the hash does not match: altered")

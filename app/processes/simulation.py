@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from app import clock
 from app.deadlines import service as deadlines
-from app.engine.expressions import ExpressionRefused, evaluate
 from app.engine.parser import DefinitionError, read_xml
 from app.engine.runtime import ReadyTask
 from app.engine.simulate import DEFAULT_MAX_STEPS, SimulationError, Step, simulate
@@ -28,7 +27,7 @@ from app.extensions import db
 from app.identity.service import group_codes
 from app.matters.models import Matter
 from app.processes import lint_graph, service
-from app.tasks import forms
+from app.tasks import forms, groups
 
 DEFAULT_LIMITS = {"statutory_days": 20, "promised_days": 20}
 
@@ -86,19 +85,10 @@ class Scenario:
         return entry
 
     def _group(self, task: ReadyTask) -> str | None:
-        props = task.spec.properties
-        if "group_expr" not in props:
-            return props.get("group") or task.spec.lane
         try:
-            group = str(evaluate(props["group_expr"], task.data))
-        except ExpressionRefused as exc:
-            raise SimulationError(f"无法确定任务 {task.spec.name} 的岗位组: {exc}", element=task.spec.name) from exc
-        if group not in self.known_groups:
-            raise SimulationError(
-                f"任务 {task.spec.name} 的岗位组 {group!r} 不存在 group_expr gave an unknown group",
-                element=task.spec.name,
-            )
-        return group
+            return groups.resolve(task, self.known_groups)
+        except groups.GroupUnresolved as exc:
+            raise SimulationError(str(exc), element=exc.element) from exc
 
 
 def _missing(name: str, message: str) -> SimulationError:

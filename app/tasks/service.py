@@ -9,13 +9,12 @@ from app.audit import service as audit
 from app.cases.models import COMPLETED as CASE_COMPLETED
 from app.cases.models import IN_PROGRESS, Case
 from app.deadlines import service as deadlines
-from app.engine.expressions import ExpressionRefused, evaluate
 from app.engine.runtime import EngineError, ReadyTask, Run
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
-from app.identity.service import get_user, group_codes
-from app.tasks import forms
+from app.identity.service import get_user
+from app.tasks import forms, groups
 from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, Task
 
 OVERSEERS = ("supervisor", "auditor")
@@ -300,22 +299,10 @@ def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> i
 
 
 def _group_of(ready_task: ReadyTask) -> str | None:
-    props = ready_task.spec.properties
-    if "group_expr" in props:
-        try:
-            group = evaluate(props["group_expr"], ready_task.data)
-        except ExpressionRefused as exc:
-            raise CaseIncident(
-                f"无法确定任务 {ready_task.spec.name} 的岗位组: {exc}", element=ready_task.spec.name
-            ) from exc
-        # A computed group must exist, or the task would wait for nobody (lanes are checked at upload).
-        if not isinstance(group, str) or group not in group_codes():
-            raise CaseIncident(
-                f"任务 {ready_task.spec.name} 的岗位组 {group!r} 不存在 the computed group does not exist",
-                element=ready_task.spec.name,
-            )
-        return group
-    return props.get("group") or ready_task.spec.lane
+    try:
+        return groups.resolve(ready_task)
+    except groups.GroupUnresolved as exc:
+        raise CaseIncident(str(exc), element=exc.element) from exc
 
 
 def list_open(case_id: int) -> list[Task]:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.audit.service import GENESIS, canonical, chain_hash
+from app.audit.service import GENESIS, canonical, canonical_of, chain_hash
 from app.extensions import db
 
 PG_TRIGGER = "events_append_only"
@@ -164,15 +164,7 @@ def rechain(session: Session, case_id: int) -> None:
 
     prev, last = GENESIS, 0
     for event in session.query(Event).filter(Event.case_id == case_id).order_by(Event.seq).all():
-        body = canonical(
-            case_id=case_id,
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            type=event.type,
-            task_id=event.task_id,
-            payload=event.payload,
-        )
+        body = canonical_of(case_id, event)
         prev, last = chain_hash(prev, body), event.seq
         session.execute(
             text("UPDATE events SET hash = :h WHERE case_id = :c AND seq = :s"),
