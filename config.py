@@ -16,6 +16,11 @@ def _database_url() -> str:
     return f"sqlite:///{BASE_DIR / 'instance' / 'onewindow.db'}"
 
 
+def _number(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}
 
@@ -36,9 +41,24 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED")
     SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 60))
+    # A scheduler runner's turn lasts this long unless renewed (before each batch).
+    SCHEDULER_LEASE_SECONDS = int(os.environ.get("SCHEDULER_LEASE_SECONDS", 120))
+    # PostgreSQL: no statement, and no transaction left idle, may hold locks longer than this (ms).
+    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", 30_000))
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = int(os.environ.get("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000))
     BPMN_DIR = os.environ.get("BPMN_DIR", str(BASE_DIR / "bpmn"))
     # Warning thresholds (working days before the promised due date at which "warning" starts).
     WARNING_DAYS_BEFORE_PROMISED = int(os.environ.get("WARNING_DAYS_BEFORE_PROMISED", 1))
+    # The budget of every engine run (app/engine/budget.py): unset keys keep its defaults.
+    ENGINE_MAX_STEPS = _number("ENGINE_MAX_STEPS")
+    ENGINE_MAX_TASKS = _number("ENGINE_MAX_TASKS")
+    ENGINE_MAX_SECONDS = _number("ENGINE_MAX_SECONDS")
+    ENGINE_MAX_INSTANCES = _number("ENGINE_MAX_INSTANCES")
+    ENGINE_MAX_TIMER_REPEATS = _number("ENGINE_MAX_TIMER_REPEATS")
+    ENGINE_MAX_HORIZON_DAYS = _number("ENGINE_MAX_HORIZON_DAYS")
+    ENGINE_MAX_MEMORY_MB = _number("ENGINE_MAX_MEMORY_MB")
+    # A dry run runs in a child process stopped after this many seconds.
+    SIMULATION_MAX_SECONDS = float(os.environ.get("SIMULATION_MAX_SECONDS", 10))
     API_TITLE = "OneWindow 一窗 API"
     API_VERSION = "1.0"
     OPENAPI_VERSION = "3.0.3"

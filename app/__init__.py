@@ -40,8 +40,10 @@ def create_app(config: object | None = None, **overrides) -> Flask:
 
     from app import cli, models, routes  # noqa: F401 (models: the whole schema for Alembic)
     from app.deadlines import functions
+    from app.engine import budget
 
     functions.register()
+    budget.configure(app.config)
 
     routes.register(app, api)
     cli.register(app)
@@ -58,10 +60,26 @@ def _main_process() -> bool:
 
 
 def _configure_database(app: Flask) -> None:
-    """SQLite: WAL, foreign keys, a busy timeout and write transactions that lock up front."""
+    """SQLite: WAL, foreign keys, a busy timeout and write transactions that lock up front.
+    PostgreSQL: no statement and no idle transaction may hold its locks for long."""
+    from sqlalchemy import event
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _timeouts(dbapi_conn, _record):
+                with dbapi_conn.cursor() as cur:
+                    cur.execute(f"SET statement_timeout = {int(app.config['DB_STATEMENT_TIMEOUT_MS'])}")
+                    cur.execute(
+                        "SET idle_in_transaction_session_timeout = "
+                        f"{int(app.config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"
+                    )
+                dbapi_conn.commit()
+
+        return
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine

@@ -51,6 +51,11 @@ class Conflict(DomainError):
     title = "状态冲突 Conflict"
 
 
+class CaseIncident(Conflict):
+    """The process itself could not go on (a design fault or a budget met at run time); nothing was
+    changed. `element` names where; `case_id`, when the case exists, lets the incident be recorded."""
+
+
 class TooLarge(DomainError):
     status = 413
     title = "内容过大 Payload Too Large"

@@ -2,7 +2,7 @@
 
 from app.audit.models import Event
 from app.cases.models import Case
-from app.deadlines.models import CalendarDay, CalendarYear, Suspension
+from app.deadlines.models import CalendarDay, CalendarYear, SchedulerLease, Suspension
 from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
 from app.processes.models import ProcessVersion
@@ -13,6 +13,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Case",
+    "SchedulerLease",
     "Suspension",
     "Department",
     "Event",

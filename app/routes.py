@@ -3,12 +3,15 @@
 from flask import Flask
 from flask_smorest import Api
 
+from app.errors import CaseIncident
+
 
 def register(app: Flask, api: Api) -> None:
     """Register the API blueprints and the authentication hook."""
     from app import health
     from app.audit import api as audit_api
     from app.cases import api as cases_api
+    from app.cases import incidents
     from app.deadlines import api as calendar_api
     from app.identity import api as identity_api
     from app.matters import api as matters_api
@@ -30,3 +33,4 @@ def register(app: Flask, api: Api) -> None:
     ):
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)
+    app.register_error_handler(CaseIncident, incidents.handle)

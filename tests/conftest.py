@@ -77,6 +77,7 @@ def reset_database(app) -> None:
                 db.session.execute(text(f"DELETE FROM {table}"))
             for _, sql in triggers:
                 db.session.execute(text(sql))
+        db.session.execute(text("UPDATE scheduler_leases SET holder = NULL, expires_at = NULL"))
         demo.seed()
         _reset_calendar()
         from app.matters import service as matters

@@ -150,7 +150,7 @@ def reschedule(case: Case, *, actor: str, now: datetime, run: Run | None = None)
     try:
         moved, fired = run.reschedule_timers(at=now)
     except EngineError as exc:
-        raise tasks.CaseIncident(str(exc), element=exc.element) from exc
+        raise tasks.CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
     if not moved:
         return
     audit.record(case, "timers_rescheduled", actor=actor, at=now, payload={"elements": moved, "facts": run.facts})

@@ -15,6 +15,7 @@ from app import clock
 from app.audit import service as audit
 from app.cases.models import IN_PROGRESS, Case
 from app.deadlines.service import case_level, level, set_case_level
+from app.engine.errors import EngineError
 from app.extensions import db
 from app.tasks.models import OPEN_STATES, Task
 
@@ -104,10 +105,13 @@ def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
 
 
 def fire_timers(now: datetime | None = None) -> tuple[int, int]:
-    """Fire the BPMN timers that fell due: run each such case on, materialize its tasks, audit."""
-    from app.cases.service import load_run, store_run
-    from app.engine.runtime import EngineError
-    from app.tasks.service import sync
+    """Fire the BPMN timers that fell due: run each such case on, materialize its tasks, audit.
+
+    Each case runs in a savepoint of its own within the engine's budget: a case whose step fails or
+    exceeds the budget is rolled back to where it was, marked with an incident (its timer is not
+    retried until someone repairs it), and the pass goes on with every other case."""
+    from app.cases import incidents
+    from app.errors import CaseIncident
 
     now = now or clock.now()
     ids = db.session.scalars(
@@ -118,23 +122,35 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
     ).all()
     fired = 0
     for case_id in ids:
-        case = _lock(case_id)
-        # Timers run while the workflow runs: in progress, or decided with steps after the decision.
-        if case is None or case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
-            continue
-        run = load_run(case)
+        savepoint = db.session.begin_nested()
         try:
-            elements = run.fire_timers(at=now)
-        except EngineError as exc:
-            case.incident, case.next_timer_at = str(exc)[:500], None
-            audit.record(
-                case, "case_incident", actor=SYSTEM, at=now, payload={"element": exc.element, "message": str(exc)[:500]}
-            )
-            continue
-        if elements:
-            audit.record(case, "timer_fired", actor=SYSTEM, at=now, payload={"elements": elements})
-            sync(case=case, run=run, actor=SYSTEM, now=now)
-            fired += 1
-        store_run(case, run, actor=SYSTEM, now=now)
+            fired += _fire_case(case_id, now)
+            savepoint.commit()
+        except (EngineError, CaseIncident) as exc:
+            savepoint.rollback()
+            case = _lock(case_id)
+            if case is not None:
+                case.next_timer_at = None
+                message = exc.detail if isinstance(exc, CaseIncident) else str(exc)
+                element = exc.extra.get("element") if isinstance(exc, CaseIncident) else exc.element
+                incidents.record(case=case, element=element, message=message, actor=SYSTEM)
     db.session.flush()
     return len(ids), fired
+
+
+def _fire_case(case_id: int, now: datetime) -> int:
+    """Fire one case's due timers (1 if any fired, else 0); EngineError or CaseIncident when it cannot."""
+    from app.cases.service import load_run, store_run
+    from app.tasks.service import sync
+
+    case = _lock(case_id)
+    # Timers run while the workflow runs: in progress, or decided with steps after the decision.
+    if case is None or case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
+        return 0
+    run = load_run(case)
+    elements = run.fire_timers(at=now)
+    if elements:
+        audit.record(case, "timer_fired", actor=SYSTEM, at=now, payload={"elements": elements})
+        sync(case=case, run=run, actor=SYSTEM, now=now)
+    store_run(case, run, actor=SYSTEM, now=now)
+    return 1 if elements else 0

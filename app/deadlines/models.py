@@ -46,3 +46,12 @@ class Suspension(db.Model):
     ended_by: Mapped[str | None] = mapped_column(String(60))
     note: Mapped[str | None] = mapped_column(String(500))
     added_days: Mapped[int] = mapped_column(default=0)
+
+
+class SchedulerLease(db.Model):
+    """Who runs the scheduler's passes, until when: a lease that a stuck or dead runner loses by expiry."""
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

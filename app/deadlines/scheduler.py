@@ -1,51 +1,49 @@
 """APScheduler wiring: one pass = fire due timers, then sweep deadlines; one runner at a time.
 
-With several app processes on PostgreSQL, every process schedules the pass, and each pass first
-takes a transaction-level advisory lock: whoever does not get it skips that pass. The jobs are
-idempotent, so a crash mid-pass or a second scheduler never fires a timer or a warning twice.
+With several app processes, every process schedules the pass, and each pass first takes the
+scheduler's lease (app/deadlines/lease.py): whoever does not get it skips that pass. The lease is
+renewed before each batch and expires, so a runner that dies or gets stuck loses its turn instead
+of stopping every deadline. The jobs are idempotent, so a crash mid-pass or a second scheduler
+never fires a timer or a warning twice; each case's timers fire in a savepoint of their own, so
+one bad case is an incident and the pass goes on.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-import threading
+import os
+import socket
+import uuid
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from flask import Flask
-from sqlalchemy import text
+from flask import Flask, current_app
 
 from app import clock
-from app.deadlines import jobs
+from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 
 log = logging.getLogger(__name__)
-ADVISORY_KEY = 0x4F4E4557  # "ONEW"
-_local_lock = threading.Lock()  # SQLite: one process, one pass at a time
-
-
-def _leader() -> bool:
-    """Take this pass's lock (released at commit); False when another scheduler holds it."""
-    if db.engine.dialect.name == "postgresql":
-        return bool(db.session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
-    return True
+LEASE = "deadlines"
+JOBS = (
+    ("timers_fired", jobs.fire_timers),
+    ("case_warnings", jobs.sweep_cases),
+    ("task_warnings", jobs.sweep_tasks),
+)
 
 
 def run_once() -> dict[str, int] | None:
-    """One pass over every job, each batch in its own transaction; None when another runner holds the lock."""
-    if not _local_lock.acquire(blocking=False):
-        return None
+    """One pass over every job, each batch in its own transaction; None when another runner holds the lease."""
+    me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    seconds = current_app.config.get("SCHEDULER_LEASE_SECONDS", 120)
+    totals = {name: 0 for name, _ in JOBS}
     try:
-        totals = {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0}
-        for name, job in (
-            ("timers_fired", jobs.fire_timers),
-            ("case_warnings", jobs.sweep_cases),
-            ("task_warnings", jobs.sweep_tasks),
-        ):
+        for name, job in JOBS:
             while True:
-                with unit_of_work():
-                    if not _leader():
+                with unit_of_work():  # a short transaction of its own: a batch never holds the lease row
+                    if not lease.acquire(name=LEASE, holder=me, seconds=seconds):
                         return None
+                with unit_of_work():
                     examined, changed = job()
                 totals[name] += changed
                 # A full batch that changed something may have more behind it; otherwise the job is done.
@@ -53,7 +51,8 @@ def run_once() -> dict[str, int] | None:
                     break
         return totals
     finally:
-        _local_lock.release()
+        with unit_of_work():
+            lease.release(name=LEASE, holder=me)
 
 
 def start_scheduler(app: Flask) -> BackgroundScheduler:

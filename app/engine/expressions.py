@@ -18,9 +18,11 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from app.engine.bounded import BoundedEval, ValueTooLarge, constant_problems
+from app.engine.guards import checked_value
 
 
 class ExpressionRefused(Exception):
@@ -112,12 +114,17 @@ def _parse(expression: str) -> ast.AST:
 
 
 def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
-    """Evaluate an expression over `names` with the platform vocabulary (ExpressionRefused on misuse)."""
-    evaluator = EvalWithCompoundTypes(functions=FUNCTIONS, names={**CONSTANTS, **names})
+    """Evaluate an expression over `names` with the platform vocabulary (ExpressionRefused on misuse).
+
+    Every value the expression builds is bounded (app/engine/bounded.py), so no expression can take
+    unbounded time or memory."""
+    evaluator = BoundedEval(functions=FUNCTIONS, names={**CONSTANTS, **names}, methods=ALLOWED_METHODS)
     try:
         return evaluator.eval(expression, previously_parsed=_parse(expression))
     except ExpressionRefused:
         raise
+    except ValueTooLarge as exc:
+        raise ExpressionRefused(f"表达式的值超出限制 the expression's value exceeds the limits: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - every evaluator error becomes one refusal with its cause
         raise ExpressionRefused(f"{type(exc).__name__}: {exc}") from exc
 
@@ -135,6 +142,8 @@ def check(expression: str | None, *, kind: str = "condition") -> list[str]:
     problems: list[str] = []
     for node in ast.walk(tree):
         problems.extend(_node_problems(node))
+    if not problems:
+        problems = constant_problems(tree.body, lambda node: evaluate(ast.unparse(node), {}))
     return list(dict.fromkeys(problems))
 
 
@@ -182,6 +191,10 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def __init__(self) -> None:
         super().__init__(environment=SafeEnvironment())
+
+    def evaluate(self, task, expression, external_context=None):
+        """Evaluate as SpiffWorkflow does, then hold timer and multi-instance values to the budget."""
+        return checked_value(task, expression, super().evaluate(task, expression, external_context))
 
     def execute(self, task, script, external_context=None):
         raise ExpressionRefused("脚本不允许执行 scripts are not allowed")

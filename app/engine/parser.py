@@ -12,8 +12,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+from app.engine.guards import PlatformParser
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -115,7 +117,7 @@ def schema_problems(root: etree._Element) -> list[Problem]:
 
 def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Definition | None, list[Problem]]:
     """Run SpiffWorkflow's parser over a checked tree and build the executable Definition."""
-    parser = SpiffBpmnParser()
+    parser = PlatformParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         key = _executable_process(root)

@@ -24,17 +24,12 @@ from SpiffWorkflow.task import TaskState
 
 from app.clock import SHANGHAI
 from app.engine import serializer
+from app.engine.budget import Meter
+from app.engine.errors import EngineError
 from app.engine.expressions import SAFE_ENGINE, ExpressionRefused, case_facts
+from app.engine.guards import budget_cause
 from app.engine.parser import Definition, HumanTaskSpec, load_definition
 from app.engine.timers import engine_time
-
-
-class EngineError(Exception):
-    """The process could not go on (an expression failed, a gateway found no way): a case incident."""
-
-    def __init__(self, message: str, *, element: str | None = None) -> None:
-        super().__init__(message)
-        self.element = element
 
 
 @dataclass(frozen=True)
@@ -107,12 +102,13 @@ class Run:
         """The state to store and its serializer version."""
         return serializer.dump(self.workflow), serializer.SERIALIZER_VERSION
 
-    def advance(self, *, at: datetime | None = None) -> None:
+    def advance(self, *, at: datetime | None = None, meter: Meter | None = None) -> None:
         """Fire timers due by `at` (default now) and run every engine step until only people or time
-        can move the case."""
+        can move the case, within the budget (BudgetExceeded naming the element otherwise)."""
+        meter = meter or Meter(self.workflow)
         with _engine_errors(), engine_time(at), case_facts(self.facts):
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps(will_complete_task=meter)
 
     def waiting_timers(self) -> list[tuple[str, datetime]]:
         """(element id, due time) of every timer the workflow is waiting on."""
@@ -190,9 +186,10 @@ class Run:
         spec = self.definition.human_tasks[task.task_spec.bpmn_id]
         carried = {name: task.data[name] for name in spec.carry if name in task.data}
         task.data[spec.data_key] = {**carried, **submitted}
+        meter = Meter(self.workflow)
         with _engine_errors(), engine_time(at), case_facts(self.facts):
             task.run()
-        self.advance(at=at)
+        self.advance(at=at, meter=meter)
 
     def cancel(self) -> None:
         """Stop the workflow where it stands (a withdrawn case)."""
@@ -237,7 +234,15 @@ class _engine_errors:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None or not isinstance(exc, SpiffWorkflowException | ExpressionRefused):
+        if exc is None:
+            return False
+        exceeded = budget_cause(exc)
+        if exceeded is not None and exceeded is not exc:
+            raise exceeded from None  # SpiffWorkflow wrapped it: the budget's own message names the element
+        if isinstance(exc, ArithmeticError | ValueError | RecursionError | MemoryError):
+            # A value the engine could not compute (a date out of range, a huge duration...).
+            raise EngineError(f"流程执行出错 the process could not continue: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(exc, SpiffWorkflowException | ExpressionRefused):
             return False
         element = None
         task = getattr(exc, "task", None)

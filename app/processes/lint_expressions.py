@@ -19,7 +19,8 @@ from datetime import datetime
 
 from lxml import etree
 
-from app.engine import expressions
+from app import clock
+from app.engine import budget, expressions
 from app.engine.parser import BPMN_NS, Problem
 from app.processes.lint_rules import b, element_of, element_properties
 from app.tasks.forms import FORMS
@@ -38,8 +39,6 @@ KINDS = {
     "loopCardinality": "multi-instance",
     "completionCondition": "multi-instance",
 }
-_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?$", re.IGNORECASE)
-_CYCLE = re.compile(r"^R\d*/(.+)$", re.IGNORECASE)
 PYTHON_LANGUAGES = {"python", "text/x-python", "application/x-python"}
 _JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 
@@ -145,7 +144,27 @@ def _check(found: Expression, vocabulary: Vocabulary) -> list[tuple[str, str]]:
         )
     if found.kind == "timer":
         out += _timer_literal_problems(tree, found.tag)
+    if found.tag == "loopCardinality":
+        out += _cardinality_problems(tree)
     return out
+
+
+def _cardinality_problems(tree: ast.AST) -> list[tuple[str, str]]:
+    """A multi-instance count must be a whole-number literal within the budget: anything computed
+    could fan out without bound (a list of case data is fanned out by loopDataInputRef instead,
+    whose items are checked at acceptance)."""
+    limit = budget.current().max_instances
+    body = tree.body if isinstance(tree, ast.Expression) else tree
+    value = body.value if isinstance(body, ast.Constant) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit:
+        return []
+    return [
+        (
+            "error",
+            f"多实例数量须为 0-{limit} 的整数常量；按办件数据分发请用 loopDataInputRef "
+            f"the cardinality must be an integer literal 0..{limit} (fan out over case data with loopDataInputRef)",
+        )
+    ]
 
 
 def _depth(tree: ast.AST) -> int:
@@ -217,32 +236,19 @@ def _unknown_names(tree: ast.AST, vocabulary: Vocabulary) -> list[str]:
 
 
 def _timer_literal_problems(tree: ast.AST, tag: str) -> list[tuple[str, str]]:
+    """A quoted timer value is checked as the engine will check it when it runs (app/engine/budget.py)."""
     body = tree.body if isinstance(tree, ast.Expression) else tree
     if not (isinstance(body, ast.Constant) and isinstance(body.value, str)):
         return []
     value = body.value.strip()
-    if tag == "timeDuration":
-        ok = bool(_DURATION.match(value)) and not _weeks_mixed(value)
-        return (
-            [] if ok else [("error", f"{value!r} 不是有效的 ISO 8601 时长，如 'P3D'、'PT4H' not an ISO 8601 duration")]
-        )
-    if tag == "timeCycle":
-        cycle = _CYCLE.match(value)
-        parts = cycle.group(1).split("/") if cycle else []
-        if not parts or not all(_DURATION.match(p) or _datetime(p) for p in parts) or len(parts) > 2:
-            return [("error", f"{value!r} 不是有效的 ISO 8601 循环，如 'R3/P1D' not an ISO 8601 repeating interval")]
-        return []
-    moment = _datetime(value)
-    if moment is None:
-        return [("error", f"{value!r} 不是有效的 ISO 8601 时间 not an ISO 8601 date-time")]
-    if moment.tzinfo is None:
+    kind = {"timeDuration": "duration", "timeCycle": "cycle"}.get(tag, "date")
+    problems = budget.timer_problems(kind, value, now=clock.now())
+    if problems:
+        return [("error", problems[0])]
+    moment = _datetime(value) if kind == "date" else None
+    if moment is not None and moment.tzinfo is None:
         return [("warning", f"{value!r} 没有时区，将按北京时间处理，建议写明 +08:00 (no UTC offset)")]
     return []
-
-
-def _weeks_mixed(value: str) -> bool:
-    date_part = value.upper().split("T")[0]
-    return "W" in date_part and any(c in date_part for c in "YMD")
 
 
 def _datetime(value: str) -> datetime | None:

@@ -10,7 +10,7 @@ from app.cases.models import COMPLETED as CASE_COMPLETED
 from app.cases.models import IN_PROGRESS, Case
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, ReadyTask, Run
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import CaseIncident, Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
 from app.identity.service import get_user
@@ -20,10 +20,6 @@ from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, 
 OVERSEERS = ("supervisor", "auditor")
 # Tasks the platform itself opens (e.g. the follow-up of a bad evaluation) carry no engine task.
 PLATFORM_TASK = "platform:"
-
-
-class CaseIncident(Conflict):
-    """The process itself could not go on (a design fault met at run time); nothing was changed."""
 
 
 def get(*, task_id: int) -> Task | None:
@@ -192,7 +188,7 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         try:
             run.complete(task.engine_task_id, submitted, at=now)
         except EngineError as exc:
-            raise CaseIncident(str(exc), element=exc.element) from exc
+            raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
         _finish(case, task, principal, submitted, now)
         decided = run.definition.human_tasks[task.name].properties.get("completes_case")
         if decided and case.status == IN_PROGRESS:

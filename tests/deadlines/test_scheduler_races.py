@@ -1,9 +1,9 @@
 """Two schedulers at once write every timer and every warning exactly once.
 
-Each pass runs in its own thread with its own app context, hence its own session and connection. In one
-process the passes meet at the process-local lock (the second returns None). Between processes on
-PostgreSQL only the transaction-level advisory lock (and SKIP LOCKED row locks) stands between them:
-that is exercised by replacing the process-local lock with one per thread, and by two real
+Each pass runs in its own thread with its own app context, hence its own session and connection. The
+passes meet at the scheduler's lease (the second returns None). When a lease expires while its runner
+is still at work (a stuck runner), only idempotency and SKIP LOCKED row locks stand between the two:
+that is exercised on PostgreSQL with leases that expire at once, and by two real
 `flask scheduler run-once` processes. SQLite is one process by design (the embedded default).
 """
 
@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app import clock
 from app.audit.models import Event
@@ -30,22 +30,6 @@ from tests.timekeeping import run_pass
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASES = 12
-
-
-class PerThreadLock:
-    """Stands in for the process-local lock as if every thread were a process of its own."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def acquire(self, blocking: bool = True) -> bool:
-        if getattr(self._local, "held", False):
-            return False
-        self._local.held = True
-        return True
-
-    def release(self) -> None:
-        self._local.held = False
 
 
 def concurrently(app, count: int = 2) -> list:
@@ -125,11 +109,10 @@ def test_two_passes_in_one_process_write_each_event_once(app, as_user):
 
 
 def test_two_schedulers_as_separate_processes_write_each_event_once(app, as_user, monkeypatch):
-    """PostgreSQL: without the process-local lock, the advisory lock and SKIP LOCKED keep the passes apart."""
-    from app.deadlines import scheduler
-
+    """PostgreSQL: with leases that expire at once, SKIP LOCKED and idempotency keep the passes apart."""
     if is_postgres(app):
-        monkeypatch.setattr(scheduler, "_local_lock", PerThreadLock())
+        # Leases that expire at once: every runner gets in, as if each found the other one stuck.
+        monkeypatch.setitem(app.config, "SCHEDULER_LEASE_SECONDS", -1)
     cases = accept_cases(as_user, datetime(2026, 11, 2, 10, tzinfo=SHANGHAI), n=24)
     clock.freeze(datetime(2026, 12, 2, 9, tzinfo=SHANGHAI))
     results = concurrently(app, count=3)
@@ -141,33 +124,26 @@ def test_two_schedulers_as_separate_processes_write_each_event_once(app, as_user
     assert total_events(app) == before
 
 
-def test_a_pass_that_finds_the_lock_taken_does_nothing(app, as_user):
-    from app.deadlines import scheduler
+def test_a_pass_that_finds_the_lease_held_does_nothing_until_it_expires(app, as_user):
+    from app.deadlines import lease, scheduler
+    from app.extensions import unit_of_work
 
     cases = accept_cases(as_user, datetime(2026, 11, 2, 10, tzinfo=SHANGHAI), n=2)
     clock.freeze(datetime(2026, 12, 2, 9, tzinfo=SHANGHAI))
     before = total_events(app)
-    if is_postgres(app):
-        # Another scheduler (another connection) holds the advisory lock.
-        with app.app_context():
-            with db.engine.connect() as other:
-                other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": scheduler.ADVISORY_KEY})
-                try:
-                    assert run_pass(app) is None
-                finally:
-                    other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": scheduler.ADVISORY_KEY})
-                    other.commit()
-    else:
-        # Another thread of this process is in a pass.
-        assert scheduler._local_lock.acquire(blocking=False)
-        try:
-            assert run_pass(app) is None
-        finally:
-            scheduler._local_lock.release()
+    with app.app_context():
+        with unit_of_work():  # another runner (e.g. stuck, or on another machine) holds the lease for 120 s
+            assert lease.acquire(name=scheduler.LEASE, holder="other-runner", seconds=120)
+        db.session.remove()
+    assert run_pass(app) is None
     assert total_events(app) == before
+    clock.freeze(datetime(2026, 12, 2, 9, 2, 1, tzinfo=SHANGHAI))  # its lease has expired
     result = run_pass(app)
     assert result == {"timers_fired": 2, "case_warnings": 2, "task_warnings": 2}
     assert_exactly_once(app, cases)
+    with app.app_context():
+        assert lease.holder(name=scheduler.LEASE) == (None, None)  # released at the end of the pass
+        db.session.remove()
 
 
 def test_two_cli_processes_write_each_event_once(app, as_user):
