@@ -5,7 +5,7 @@ from app.cases.models import Case
 from app.deadlines.models import CalendarDay, CalendarYear, SchedulerLease, Suspension
 from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
-from app.processes.models import ProcessVersion
+from app.processes.models import ProcessPublication, ProcessVersion
 from app.tasks.models import Task
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Event",
     "Group",
     "Matter",
+    "ProcessPublication",
     "ProcessVersion",
     "Task",
     "User",

@@ -28,6 +28,7 @@ TABLES = [
     "tasks",
     "cases",
     "matters",
+    "process_publications",
     "process_versions",
     "api_tokens",
     "user_groups",

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.audit import service as audit
+from app.cases import fan_out
 from app.cases.models import COMPLETED, IN_PROGRESS, Case
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, Run
@@ -58,6 +59,7 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
     if version is None:
         raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
     definition = processes.definition(version.id)
+    fan_out.check(definition, {**matter.process_data, **data})
     now = clock.now()
     due = deadlines.due_dates(
         accepted_at=now,

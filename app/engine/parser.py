@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -76,6 +77,8 @@ class Definition:
     subprocess_specs: dict
     human_tasks: dict[str, HumanTaskSpec]
     end_results: dict[str, str]
+    # Data names whose lists a multi-instance task fans out over -> that task's element id.
+    fan_out: dict[str, str] = field(default_factory=dict)
 
 
 class DefinitionError(Exception):
@@ -130,6 +133,7 @@ def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Defin
         return None, [Problem("error", f"流程解析失败 parse error: {type(exc).__name__}: {exc}")]
     human = {}
     ends = {}
+    fan_out = {}
     for task_spec in spec.task_specs.values():
         props = dict(getattr(task_spec, "extensions", {}).get("properties", {}) or {})
         if isinstance(task_spec, UserTask):
@@ -142,9 +146,11 @@ def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Defin
             )
         elif isinstance(task_spec, EndEvent) and task_spec.bpmn_id and "result" in props:
             ends[task_spec.bpmn_id] = props["result"]
+        if isinstance(task_spec, MultiInstanceTask) and task_spec.data_input is not None:
+            fan_out[task_spec.data_input.bpmn_id] = task_spec.bpmn_id
     process = next(p for p in root.findall("bpmn:process", NSMAP) if p.get("id") == key)
     name = process.get("name") or key
-    return Definition(key, name, spec, subprocess_specs, human, ends), []
+    return Definition(key, name, spec, subprocess_specs, human, ends, fan_out), []
 
 
 def _executable_process(root: etree._Element) -> str:

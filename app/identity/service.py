@@ -45,6 +45,11 @@ def get_group(*, code: str) -> Group | None:
     return db.session.scalar(select(Group).where(Group.code == code))
 
 
+def department_codes() -> set[str]:
+    """Every department code that exists."""
+    return set(db.session.scalars(select(Department.code)))
+
+
 def group_codes() -> set[str]:
     """Every group code that exists."""
     return set(db.session.scalars(select(Group.code)))

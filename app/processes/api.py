@@ -9,6 +9,7 @@ from app.identity.principal import current, require_role
 from app.processes import service, simulation
 from app.processes.schemas import (
     ProcessListSchema,
+    PublicationListSchema,
     ScenarioSchema,
     SimulationSchema,
     UploadResultSchema,
@@ -81,9 +82,21 @@ class VersionXml(MethodView):
 class Publish(MethodView):
     @blp.response(200, VersionSchema)
     def post(self, key, version):
-        """Publish a draft that still has no errors: new cases use it from now on."""
-        require_role("designer")
-        return service.publish(key=key, version=version)
+        """Publish a draft (or, to roll back, a retired version) that still has no errors: new cases use it
+        from now on. Every publication is recorded."""
+        principal = require_role("designer")
+        return service.publish(key=key, version=version, actor=principal.username)
+
+
+@blp.route("/<string:key>/publications")
+class Publications(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, PublicationListSchema)
+    def get(self, args, key):
+        """Who published which version when, rollbacks included, newest first."""
+        require_role("designer", "auditor", "supervisor")
+        rows, total = service.list_publications(key=key, **args)
+        return {"items": rows, "total": total}
 
 
 @blp.route("/<string:key>/versions/<int:version>/simulate")

@@ -31,3 +31,17 @@ class ProcessVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProcessPublication(db.Model):
+    """Every publication of a version, rollbacks included: who made which version current, when."""
+
+    __tablename__ = "process_publications"
+    __table_args__ = (Index("ix_process_publications_key", "key", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    previous_version: Mapped[int | None]
+    rollback: Mapped[bool] = mapped_column(default=False)
+    published_by: Mapped[str] = mapped_column(String(60))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -34,6 +34,19 @@ class VersionListSchema(Schema):
     total = fields.Integer()
 
 
+class PublicationSchema(Schema):
+    version = fields.Integer()
+    previous_version = fields.Integer(allow_none=True)
+    rollback = fields.Boolean()
+    published_by = fields.String()
+    published_at = LocalDateTime()
+
+
+class PublicationListSchema(Schema):
+    items = fields.List(fields.Nested(PublicationSchema))
+    total = fields.Integer()
+
+
 class ProcessSchema(Schema):
     key = fields.String()
     name = fields.String()

@@ -17,7 +17,10 @@ from app.identity.service import group_codes
 from app.matters.models import Matter
 from app.processes import lint
 from app.processes.lint import Known, Report
-from app.processes.models import DRAFT, PUBLISHED, RETIRED, ProcessVersion
+from app.processes.models import DRAFT, PUBLISHED, RETIRED, ProcessPublication, ProcessVersion
+
+# Who publishes what `flask processes sync` deploys from the bpmn/ folder.
+SYNC_ACTOR = "sync"
 
 
 class ProcessRejected(Invalid):
@@ -144,31 +147,59 @@ def create_draft(*, data: bytes, actor_id: int | None) -> tuple[ProcessVersion, 
     return version, report
 
 
-def publish(*, key: str, version: int) -> ProcessVersion:
-    """Make a draft the version new cases use; the previously published one is retired.
+def publish(*, key: str, version: int, actor: str) -> ProcessVersion:
+    """Make a version the one new cases use; the previously published one is retired.
 
-    The report is made again first, because groups or the catalog may have changed since the upload.
+    A draft is published; a retired version may be published again (a rollback). The report is made
+    again first, because groups or the catalog may have changed since the upload. Every publication
+    is recorded (`list_publications`).
     """
     # Lock every version of the key (PostgreSQL): two publications of one key run one after the other.
     db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.key == key).with_for_update()).all()
     target = get_or_raise(key=key, version=version)
     db.session.refresh(target)
-    if target.state != DRAFT:
-        raise Conflict(f"只能发布草稿版本，该版本为 {target.state} Only a draft can be published.", state=target.state)
+    if target.state == PUBLISHED:
+        raise Conflict("该版本已是当前发布版本 This version is already published.", state=target.state)
     report = lint.check(target.xml, known=known())
     if not report.ok:
         raise _rejected("该版本现在存在错误，不能发布 This version has errors now.", report, target)
-    return _make_published(target, report)
+    return _make_published(target, report, actor=actor)
 
 
-def _make_published(target: ProcessVersion, report: Report) -> ProcessVersion:
-    """Retire the key's published version and publish `target` with its fresh report."""
-    for current in db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.key == target.key, ProcessVersion.state == PUBLISHED)
-    ):
-        current.state = RETIRED
-    db.session.flush()
+def list_publications(*, key: str, page: int = 1, per_page: int = 50) -> tuple[list[ProcessPublication], int]:
+    """A page of the publications of a process, newest first, and the total (NotFound for an unknown key)."""
+    if not db.session.scalar(select(ProcessVersion.id).where(ProcessVersion.key == key).limit(1)):
+        raise NotFound(f"流程 {key} 不存在 No such process.")
+    where = ProcessPublication.key == key
+    total = db.session.scalar(select(func.count()).select_from(ProcessPublication).where(where))
+    rows = db.session.scalars(
+        select(ProcessPublication)
+        .where(where)
+        .order_by(ProcessPublication.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def _make_published(target: ProcessVersion, report: Report, *, actor: str) -> ProcessVersion:
+    """Retire the key's published version, publish `target` with its fresh report, record who did it."""
+    previous = published(key=target.key)
+    rollback = target.state == RETIRED
+    if previous is not None:
+        previous.state = RETIRED
+        db.session.flush()
     target.state, target.published_at, target.report = PUBLISHED, clock.now(), report.as_list()
+    db.session.add(
+        ProcessPublication(
+            key=target.key,
+            version=target.version,
+            previous_version=previous.version if previous else None,
+            rollback=rollback,
+            published_by=actor,
+            published_at=target.published_at,
+        )
+    )
     db.session.flush()
     return target
 
@@ -205,7 +236,7 @@ def sync(*, directory: str | Path) -> list[tuple[str, int, bool]]:
         seen[version.key] = path.name
         changed = version.state != PUBLISHED
         if changed:  # a draft or a retired version: the file on disk wins, checked just now
-            _make_published(version, report)
+            _make_published(version, report, actor=SYNC_ACTOR)
         results.append((version.key, version.version, changed))
     return results
 

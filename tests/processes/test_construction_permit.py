@@ -260,23 +260,27 @@ def test_the_case_data_chooses_the_departments(as_user):
     assert sorted(t["group"] for t in _reviews(as_user, case["id"])) == ["fire.review", "housing.review"]
 
 
-@pytest.mark.parametrize("departments,element", [(None, "gw_departments"), (5, "gw_departments")])
-def test_departments_that_are_not_a_list_are_refused_at_acceptance(app, as_user, departments, element):
+@pytest.mark.parametrize(
+    "departments,message",
+    [
+        (None, "列表"),
+        (5, "列表"),
+        ("fire", "列表"),
+        (["housing", "police"], "未知部门：police"),
+        (["housing"] * 50, "部门重复：housing"),
+        ([f"d{i}" for i in range(2000)], "最多 50 个部门"),
+        (["housing", 7], "部门代码"),
+    ],
+)
+def test_fan_out_lists_that_are_not_distinct_known_departments_are_422(app, as_user, departments, message):
+    """The departments list drives one review each: it must be distinct, known department codes, within
+    the budget; anything else is refused at acceptance, naming the field, and nothing is stored."""
     body = application(as_user, CONSTRUCTION, data={"departments": departments})
     before = row_counts(app)
     response = as_user("window1").post("/api/cases", json=body)
-    assert response.status_code == 409 and response.get_json()["element"] == element
-    assert row_counts(app) == before
-
-
-@pytest.mark.parametrize("departments", [["housing", "police"], "fire"])
-def test_departments_without_a_review_group_are_refused_at_acceptance(app, as_user, departments):
-    """A computed group that does not exist is a case incident (409) naming the step; nothing is stored."""
-    body = application(as_user, CONSTRUCTION, data={"departments": departments})
-    clerk = as_user("window1")
-    before = row_counts(app)
-    response = clerk.post("/api/cases", json=body)
-    assert response.status_code == 409 and response.get_json()["element"] == "joint_review"
+    assert response.status_code == 422, response.get_json()
+    problems = response.get_json()["errors"]["data"]["departments"]
+    assert any(message in p for p in problems), problems
     assert row_counts(app) == before
 
 

@@ -10,6 +10,7 @@ from tests.conftest import row_counts
 from tests.factories import FOOD_STAFF, accept, open_tasks, work
 from tests.processes.bpmn_builder import process
 from tests.processes.fixtures import FOOD, entries, upload
+from tests.processes.scenarios import events as case_events
 
 KEY = "food_business_license"
 STAFF = {**FOOD_STAFF, "legal_review": "market_chief"}
@@ -97,17 +98,35 @@ def test_publish_retires_the_previous_version(as_user):
     assert listed[KEY]["published_version"] == 2
 
 
-def test_only_a_draft_can_be_published(as_user, app):
+def test_a_published_version_cannot_be_published_again(as_user, app):
     upload(as_user("designer"), food_v2())
     assert _publish(as_user, KEY, 2).status_code == 200
     designer = as_user("designer")
     before = row_counts(app)
-    for version in (1, 2):  # retired, published
-        response = designer.post(f"/api/processes/{KEY}/versions/{version}/publish")
-        assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    response = designer.post(f"/api/processes/{KEY}/versions/2/publish")
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
     assert designer.post(f"/api/processes/{KEY}/versions/9/publish").status_code == 404
     assert designer.post("/api/processes/nothing/versions/1/publish").status_code == 404
     assert row_counts(app) == before
+
+
+def test_rollback_publishes_a_retired_version_again_and_is_recorded(as_user):
+    designer = as_user("designer")
+    upload(designer, food_v2())
+    assert _publish(as_user, KEY, 2).status_code == 200
+    rolled = _publish(as_user, KEY, 1)  # v2 turned out bad: back to v1
+    assert rolled.status_code == 200, rolled.get_json()
+    versions = designer.get(f"/api/processes/{KEY}/versions").get_json()["items"]
+    assert [(v["version"], v["state"]) for v in versions] == [(2, "retired"), (1, "published")]
+    case = accept(as_user)
+    assert case_events(as_user, case["id"])[0]["payload"]["process_version"] == 1
+    log = as_user("auditor").get(f"/api/processes/{KEY}/publications").get_json()
+    assert [(p["version"], p["previous_version"], p["rollback"], p["published_by"]) for p in log["items"]][:2] == [
+        (1, 2, True, "designer"),
+        (2, 1, False, "designer"),
+    ]
+    assert as_user("window1").get(f"/api/processes/{KEY}/publications").status_code == 403
+    assert designer.get("/api/processes/nothing/publications").status_code == 404
 
 
 def test_only_designers_publish(as_user):
