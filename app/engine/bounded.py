@@ -182,14 +182,15 @@ def _constant_subtrees(tree: ast.AST) -> list[ast.AST]:
     out, stack = [], [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.expr) and not isinstance(node, ast.Constant) and _reads_nothing(node):
+        if isinstance(node, ast.expr) and not isinstance(node, ast.Constant) and reads_nothing(node):
             out.append(node)
         else:
             stack.extend(ast.iter_child_nodes(node))
     return out
 
 
-def _reads_nothing(node: ast.AST) -> bool:
+def reads_nothing(node: ast.AST) -> bool:
+    """True when the expression reads no data and calls nothing: its value is fixed at upload."""
     return not any(isinstance(n, ast.Name | ast.Call | ast.Attribute | ast.JoinedStr) for n in ast.walk(node))
 
 

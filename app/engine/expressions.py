@@ -157,6 +157,8 @@ def _node_problems(node: ast.AST) -> list[str]:
             return [f"不允许访问以下划线开头的名称 name {node.id!r} is not allowed"]
         if hasattr(builtins, node.id) and node.id not in FUNCTIONS and node.id not in CONSTANTS:
             return [f"{node.id!r} 不在表达式词汇表中 is not in the expression vocabulary"]
+    if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+        return ["不允许在 f 字符串中使用格式说明 format specs in f-strings are not allowed"]
     if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr.startswith("func_")):
         return [f"不允许访问属性 attribute {node.attr!r} is not allowed"]
     if isinstance(node, ast.Call):

@@ -54,13 +54,23 @@ def checked_value(task: Any, expression: str, value: Any) -> Any:
 
 
 class _BoundedInstances:
-    """A multi-instance task that refuses to fan out over a collection larger than the budget."""
+    """A multi-instance task that refuses to fan out over a collection larger than the budget.
 
-    def _update_hook(self, my_task):
+    The check sits where SpiffWorkflow first reads the collection (the task's data is in place by
+    then): create_children for parallel instances, init_remaining_items for sequential ones."""
+
+    def _check_collection(self, my_task) -> None:
         if self.data_input is not None and self.data_input.exists(my_task):
             items = self.data_input.get(my_task)
             check_instances(len(items) if hasattr(items, "__len__") else None, element=self.bpmn_id)
-        return super()._update_hook(my_task)
+
+    def create_children(self, my_task):
+        self._check_collection(my_task)
+        return super().create_children(my_task)
+
+    def init_remaining_items(self, my_task):
+        self._check_collection(my_task)
+        return super().init_remaining_items(my_task)
 
 
 class BoundedParallelMultiInstanceTask(_BoundedInstances, ParallelMultiInstanceTask):

@@ -21,6 +21,7 @@ from lxml import etree
 
 from app import clock
 from app.engine import budget, expressions
+from app.engine.bounded import reads_nothing
 from app.engine.parser import BPMN_NS, Problem
 from app.processes.lint_rules import b, element_of, element_properties
 from app.tasks.forms import FORMS
@@ -238,9 +239,17 @@ def _unknown_names(tree: ast.AST, vocabulary: Vocabulary) -> list[str]:
 def _timer_literal_problems(tree: ast.AST, tag: str) -> list[tuple[str, str]]:
     """A quoted timer value is checked as the engine will check it when it runs (app/engine/budget.py)."""
     body = tree.body if isinstance(tree, ast.Expression) else tree
-    if not (isinstance(body, ast.Constant) and isinstance(body.value, str)):
-        return []
-    value = body.value.strip()
+    if isinstance(body, ast.Constant) and isinstance(body.value, str):
+        value = body.value.strip()
+    elif reads_nothing(body):  # e.g. 'R' + '/PT0S': its value is known now, so check it now
+        try:
+            value = expressions.evaluate(ast.unparse(body), {})
+        except expressions.ExpressionRefused:
+            return []  # reported as a constant that cannot be computed
+        if not isinstance(value, str):
+            return [("error", f"定时器的值须为字符串 a timer value must be a string, got {value!r}"[:200])]
+    else:
+        return []  # computed from case data: checked when it runs (app/engine/guards.py)
     kind = {"timeDuration": "duration", "timeCycle": "cycle"}.get(tag, "date")
     problems = budget.timer_problems(kind, value, now=clock.now())
     if problems:

@@ -49,6 +49,13 @@ def published(*, key: str) -> ProcessVersion | None:
     return db.session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.state == PUBLISHED))
 
 
+def published_versions() -> list[ProcessVersion]:
+    """Every published version, by key."""
+    return list(
+        db.session.scalars(select(ProcessVersion).where(ProcessVersion.state == PUBLISHED).order_by(ProcessVersion.key))
+    )
+
+
 def list_processes(*, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
     """A page of process keys with their latest and published version numbers, and the total."""
     total = db.session.scalar(select(func.count(func.distinct(ProcessVersion.key))))

@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.deadlines import service as deadlines
+from app.engine import budget, sandbox
 from app.engine.parser import DefinitionError, read_xml
 from app.engine.runtime import ReadyTask
-from app.engine.simulate import DEFAULT_MAX_STEPS, SimulationError, Step, simulate
+from app.engine.simulate import DEFAULT_MAX_STEPS, Outcome, SimulationError, Step, simulate
 from app.errors import Invalid
 from app.extensions import db
 from app.identity.service import group_codes
@@ -106,19 +107,30 @@ def run_scenario(*, key: str, version: int, data: dict, tasks: dict, max_steps: 
     root, _ = read_xml(target.xml)
     matter = db.session.scalar(select(Matter).where(Matter.process_key == key).order_by(Matter.code))
     now = clock.now()
+    # Everything read from the database is read here, before the fork (it also warms the calendar
+    # that working-day functions read): the child never touches the parent's connections.
     scenario = Scenario(tasks)
-    try:
+    start_data, facts = _start_data(matter, data), _facts(matter, now)
+    round_limits = lint_graph.round_limits(root) if root is not None else {}
+    limit = max_steps or current_app.config.get("SIMULATION_MAX_STEPS", DEFAULT_MAX_STEPS)
+
+    def dry_run() -> tuple[Outcome, Scenario]:
         outcome = simulate(
-            definition,
-            _start_data(matter, data),
-            scenario.submit,
-            at=now,
-            facts=_facts(matter, now),
-            round_limits=lint_graph.round_limits(root) if root is not None else {},
-            max_steps=max_steps or current_app.config.get("SIMULATION_MAX_STEPS", DEFAULT_MAX_STEPS),
+            definition, start_data, scenario.submit, at=now, facts=facts, round_limits=round_limits, max_steps=limit
+        )
+        return outcome, scenario  # the child's scenario knows which tasks were met, and their groups
+
+    try:
+        outcome, scenario = sandbox.run_isolated(
+            dry_run,
+            seconds=current_app.config["SIMULATION_MAX_SECONDS"],
+            memory_mb=budget.current().max_memory_mb,
+            after_fork=_detach_database,
         )
     except SimulationError as exc:
         raise SimulationFailed(exc.message, errors=exc.errors, element=exc.element, path=exc.path) from exc
+    except sandbox.SandboxFailed as exc:
+        raise SimulationFailed(str(exc), limit=exc.reason, path=[]) from exc
     return {
         "key": key,
         "version": version,
@@ -128,6 +140,13 @@ def run_scenario(*, key: str, version: int, data: dict, tasks: dict, max_steps: 
         "result": outcome.result,
         "unused": sorted(set(tasks) - set(scenario.met)),
     }
+
+
+def _detach_database() -> None:
+    """In the dry run's child: forget the parent's connections (never use them), so any database
+    access there opens a connection of its own."""
+    db.engine.dispose(close=False)
+    db.session.registry.clear()
 
 
 def _check_task_names(tasks: dict, human_tasks: dict) -> None:
