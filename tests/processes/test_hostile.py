@@ -199,3 +199,35 @@ def _rss() -> int:
     """This process's resident memory in bytes."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def test_processes_check_published_reports_a_version_published_before_the_rules(app, runner):
+    """A version stored before today's rules (written here straight to the table, as an older release
+    would have accepted it) is reported by `flask processes check --published`, exit status 1."""
+    import hashlib
+
+    from app.processes.models import ProcessVersion
+
+    stale = next(d for d in UPLOAD_REFUSED if d.name == "cycle_unbounded_zero")
+    with app.app_context():
+        db.session.add(
+            ProcessVersion(
+                key="hostile_cycle_unbounded_zero",
+                version=1,
+                name="恶意流程",
+                hash=hashlib.sha256(stale.xml).hexdigest(),
+                xml=stale.xml,
+                state="published",
+                report=[],
+                created_at=clock.now(),
+                published_at=clock.now(),
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["processes", "check", "--published"])
+    assert result.exit_code == 1, result.output
+    assert "hostile_cycle_unbounded_zero v1 (published): refused" in result.output
+    assert "[escalate]" in result.output
+    # Every shipped process still passes.
+    assert "food_business_license v1 (published): ok" in result.output
