@@ -49,6 +49,8 @@ class Config:
     BPMN_DIR = os.environ.get("BPMN_DIR", str(BASE_DIR / "bpmn"))
     # Warning thresholds (working days before the promised due date at which "warning" starts).
     WARNING_DAYS_BEFORE_PROMISED = int(os.environ.get("WARNING_DAYS_BEFORE_PROMISED", 1))
+    # Where notifications go out (app/notifications/channels.py): "log" writes them to the log.
+    NOTIFY_CHANNEL = os.environ.get("NOTIFY_CHANNEL", "log")
     # The budget of every engine run (app/engine/budget.py): unset keys keep its defaults.
     ENGINE_MAX_STEPS = _number("ENGINE_MAX_STEPS")
     ENGINE_MAX_TASKS = _number("ENGINE_MAX_TASKS")

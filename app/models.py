@@ -5,6 +5,7 @@ from app.cases.models import Case
 from app.deadlines.models import CalendarDay, CalendarYear, SchedulerLease, Suspension
 from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
+from app.notifications.models import Notification, OutboundMessage
 from app.processes.models import ProcessPublication, ProcessVersion
 from app.tasks.models import Task
 
@@ -19,6 +20,8 @@ __all__ = [
     "Event",
     "Group",
     "Matter",
+    "Notification",
+    "OutboundMessage",
     "ProcessPublication",
     "ProcessVersion",
     "Task",

@@ -15,6 +15,7 @@ def register(app: Flask, api: Api) -> None:
     from app.deadlines import api as calendar_api
     from app.identity import api as identity_api
     from app.matters import api as matters_api
+    from app.notifications import api as notifications_api
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
@@ -30,6 +31,7 @@ def register(app: Flask, api: Api) -> None:
         audit_api,
         calendar_api,
         supervision_api,
+        notifications_api,
     ):
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)

@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from app import clock
 from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
+from app.notifications import service as notifications
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
@@ -55,6 +56,19 @@ def run_once() -> dict[str, int] | None:
             lease.release(name=LEASE, holder=me)
 
 
+def deliver_messages() -> int:
+    """Send what waits in the notification outbox (after the commits that wrote it); the count sent.
+
+    Outside the lease: rows are locked SKIP LOCKED, so two runners never send one message twice."""
+    sent = 0
+    while True:
+        with unit_of_work():
+            examined, delivered = notifications.deliver_outbox()
+        sent += delivered
+        if examined < notifications.BATCH:
+            return sent
+
+
 def start_scheduler(app: Flask) -> BackgroundScheduler:
     """Run a pass every SCHEDULER_INTERVAL_SECONDS in a background thread of this process."""
 
@@ -64,6 +78,9 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
                 result = run_once()
                 if result and any(result.values()):
                     log.info("scheduler pass: %s", result)
+                sent = deliver_messages()
+                if sent:
+                    log.info("outbound messages sent: %s", sent)
             except Exception:  # noqa: BLE001 - a failed pass is logged; the next one retries
                 log.exception("scheduler pass failed")
             finally:
