@@ -14,6 +14,12 @@ READY, CLAIMED, COMPLETED, CANCELLED = "ready", "claimed", "completed", "cancell
 OPEN_STATES = (READY, CLAIMED)
 LAG_DUE = "state IN ('ready', 'claimed') AND warning <> 'overdue'"
 LAG_WARNING = "state IN ('ready', 'claimed') AND warning = 'ok'"
+OPEN_WHERE = "state IN ('ready', 'claimed')"
+
+
+def _partial(name: str, *columns: str, where: str) -> Index:
+    """An index over the rows `where` selects (the same on PostgreSQL and SQLite)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
 
 
 class Task(db.Model):
@@ -35,6 +41,11 @@ class Task(db.Model):
             sqlite_where=text("state = 'claimed'"),
         ),
         Index("ix_tasks_case", "case_id", "state"),
+        # The inbox sorted by due time (the default), and its search by case number or applicant.
+        _partial("ix_tasks_inbox_group_due", "group_code", "due_at", "id", where="state = 'ready'"),
+        _partial("ix_tasks_inbox_assignee_due", "assignee", "due_at", "id", where="state = 'claimed'"),
+        _partial("ix_tasks_open_case_number", "case_number", where=OPEN_WHERE),
+        _partial("ix_tasks_open_applicant", "applicant_name", where=OPEN_WHERE),
         # The step-warning sweep: open steps whose level can still rise.
         Index("ix_tasks_lag_due", "due_at", postgresql_where=text(LAG_DUE), sqlite_where=text(LAG_DUE)),
         Index("ix_tasks_lag_warning", "warning_at", postgresql_where=text(LAG_WARNING), sqlite_where=text(LAG_WARNING)),
@@ -59,3 +70,16 @@ class Task(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning: Mapped[str] = mapped_column(String(10), default="ok")
+    # Copied from the case when the task opens (they never change), so the inbox needs no join.
+    case_number: Mapped[str | None] = mapped_column(String(40))
+    matter_code: Mapped[str | None] = mapped_column(String(40))
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+
+
+def case_columns(case) -> dict:
+    """The case's columns a task row carries for the inbox (number, matter, applicant's name)."""
+    return {
+        "case_number": case.number,
+        "matter_code": case.matter_code,
+        "applicant_name": (case.applicant or {}).get("name"),
+    }
