@@ -2,7 +2,6 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas import Id, LocalDateTime, PageArgs
 
-
 WARNINGS = ("ok", "warning", "overdue", "breach")
 SORTS = ("due", "-due", "created")
 
