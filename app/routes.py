@@ -5,7 +5,7 @@ from flask_smorest import Api
 
 
 def register(app: Flask, api: Api) -> None:
-    """Register the API blueprints and the authentication hook."""
+    """Register the API blueprints and the authentication hook, then the pages (app/web)."""
     from app import health
     from app.audit import api as audit_api
     from app.cases import api as cases_api
@@ -15,9 +15,10 @@ def register(app: Flask, api: Api) -> None:
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
+    from app.web import register as register_pages
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (
+    modules = (
         health,
         identity_api,
         matters_api,
@@ -27,6 +28,8 @@ def register(app: Flask, api: Api) -> None:
         audit_api,
         calendar_api,
         supervision_api,
-    ):
+    )
+    for module in modules:
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)
+    register_pages(app, [module.blp for module in modules])
