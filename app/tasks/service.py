@@ -84,9 +84,10 @@ def list_tasks(
     if q:
         where.append(or_(Task.case_number == q, Task.applicant_name == q))
     total = db.session.scalar(select(func.count()).select_from(Task).where(*where))
-    rows = db.session.scalars(
-        select(Task).where(*where).order_by(*INBOX_ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    # The page's ids first (an index-only scan, however deep the page), then only those rows.
+    order = INBOX_ORDER[sort]
+    ids = select(Task.id).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+    rows = db.session.scalars(select(Task).join(ids, ids.c.id == Task.id).order_by(*order)).all()
     return list(rows), total
 
 
