@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import FOOD_REQUIRED, accept
+from tests.factories import FOOD_REQUIRED, accept, application
 from tests.web.conftest import screenshot
 
 APPLICANT_ID = "11010519491231002X"
@@ -177,3 +177,63 @@ def test_pages_carry_the_csp_and_a_missing_material_keeps_the_form(people):
     expect(window.locator(".field-error[data-field=materials]").first).to_contain_text("营业执照复印件")
     expect(window.locator("input[name=applicant_name]")).to_have_value("李四")
     expect(window.locator("input[name=materials][value='食品经营许可申请书']")).to_be_checked()
+
+
+def test_case_actions_ask_for_a_reason_and_confirmation(people, as_user):
+    case = accept(as_user)
+    window = people.login("window1")
+    window.goto(people.url(f"/cases/{case['id']}"))
+    suspend = window.locator("form[action$='/suspend']")
+    suspend.locator("select[name=kind]").select_option("correction")
+    suspend.get_by_role("button", name="挂起").click()
+    expect(window.locator(".field-error[data-field=reason]")).to_contain_text("请填写此项")
+    expect(window.locator("[data-testid=case-status]")).to_have_attribute("data-status", "in_progress")
+    suspend = window.locator("form[action$='/suspend']")
+    suspend.locator("textarea[name=reason]").fill("申请人需补正营业执照复印件")
+    suspend.get_by_role("button", name="挂起").click()  # the confirmation is accepted by the watcher
+    expect(window.locator("[data-testid=flash][data-kind=success]")).to_contain_text("已挂起")
+    expect(window.locator("[data-testid=case-status]")).to_have_attribute("data-status", "suspended")
+    expect(window.locator("[data-testid=timeline-entry][data-type=case_suspended]")).to_contain_text("补正")
+    screenshot(window, "case-suspended")
+    window.locator("form[action$='/resume'] textarea[name=note]").fill("材料已补正")
+    window.locator("form[action$='/resume']").get_by_role("button", name="恢复").click()
+    expect(window.locator("[data-testid=case-status]")).to_have_attribute("data-status", "in_progress")
+    expect(window.locator("form[action$='/extend']")).to_have_count(0)  # a leader's action
+
+    leader = people.login("market_leader")
+    leader.goto(people.url(f"/cases/{case['id']}"))
+    leader.locator("form[action$='/extend'] textarea[name=reason]").fill("需组织专家论证")
+    leader.locator("form[action$='/extend']").get_by_role("button", name="延期").click()
+    expect(leader.locator("[data-testid=flash][data-kind=success]")).to_contain_text("已延长")
+    expect(leader.locator("body")).to_contain_text("已延期 10 个工作日")
+    leader.locator("form[action$='/extend'] textarea[name=reason]").fill("再次延期")
+    leader.locator("form[action$='/extend']").get_by_role("button", name="延期").click()
+    expect(leader.locator("[data-testid=flash][data-kind=error]")).to_be_visible()  # once only: the API's 409 detail
+    expect(leader.locator("form[action$='/extend'] textarea[name=reason]")).to_have_value("再次延期")
+
+
+def test_start_pages_and_case_search(people, as_user):
+    case = accept(as_user, application(name="周九"))
+    accept(as_user)
+    auditor = people.login("auditor")
+    expect(auditor).to_have_url(re.compile(r"/cases$"))
+    expect(auditor.locator("[data-testid=case-row]")).to_have_count(2)
+    auditor.fill("input[name=applicant_name]", "周九")
+    auditor.get_by_role("button", name="查询").click()
+    expect(auditor.locator("[data-testid=case-row]")).to_have_count(1)
+    expect(auditor.locator("[data-testid=case-row]")).to_have_attribute("data-case-number", case["number"])
+    screenshot(auditor, "cases-search")
+    supervisor = people.login("supervisor")
+    expect(supervisor.locator("h1")).to_contain_text("电子监察")
+    expect(supervisor.locator("table.list").first).to_contain_text("市场监督管理局")
+    screenshot(supervisor, "home-supervisor")
+    designer = people.login("designer")
+    expect(designer.locator("table.list")).to_contain_text("food_business_license")
+    screenshot(designer, "home-designer")
+    reviewer = people.login("market_reviewer1")
+    reviewer.goto(people.url("/inbox?scope=mine"))
+    expect(reviewer.locator("[data-testid=task-row]")).to_have_count(0)
+    reviewer.goto(people.url("/logout"))
+    reviewer.get_by_role("button", name="确认退出").click()
+    expect(reviewer).to_have_url(re.compile(r"/login$"))
+    screenshot(reviewer, "login")
