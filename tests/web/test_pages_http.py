@@ -130,3 +130,48 @@ def test_id_number_check_digit():
     assert id_number_problem(VALID_ID.lower()) is None
     assert "校验位" in id_number_problem("110105194912310021")
     assert "18 位" in id_number_problem("1101051949")
+
+
+def test_delegate_from_the_task_page(client, as_user, app):
+    case = accept(as_user)
+    task_id = case["open_tasks"][0]["id"]
+    assert as_user("market_reviewer1").post(f"/api/tasks/{task_id}/claim").status_code == 200
+    login(client, "market_reviewer1")
+    token = _token(client, f"/tasks/{task_id}")
+    before = row_counts(app)
+    form = {"to": "market_reviewer2", "reason": "", "csrf_token": token}
+    blank = client.post(f"/tasks/{task_id}/delegate", data=form)
+    assert blank.status_code == 422 and "请填写转交理由" in blank.get_data(as_text=True)
+    outsider = {"to": "housing_reviewer", "reason": "出差", "csrf_token": token}
+    refused = client.post(f"/tasks/{task_id}/delegate", data=outsider)
+    assert refused.status_code == 422 and "转交对象不在该任务的岗位组" in refused.get_data(as_text=True)
+    assert row_counts(app) == before
+    moved = client.post(f"/tasks/{task_id}/delegate", data={**outsider, "to": "market_reviewer2"})
+    assert moved.status_code == 302
+    assert as_user("auditor").get(f"/api/tasks/{task_id}").get_json()["assignee"] == "market_reviewer2"
+
+
+def test_a_refused_case_action_changes_nothing_and_an_evaluation_is_recorded(client, as_user, app):
+    from tests.processes.test_food_business_license import _drive
+
+    case = accept(as_user)
+    _drive(as_user, case["id"], {"decide": {"approved": True, "opinion": "同意"}})
+    login(client, "window1")
+    token = _token(client, f"/cases/{case['id']}")
+    before = row_counts(app)
+    withdrawn = client.post(f"/cases/{case['id']}/withdraw", data={"reason": "申请人撤回", "csrf_token": token})
+    assert withdrawn.status_code == 409
+    assert row_counts(app) == before
+    rated = client.post(f"/cases/{case['id']}/evaluation", data={"level": "satisfied", "csrf_token": token})
+    assert rated.status_code == 302
+    assert as_user("auditor").get(f"/api/cases/{case['id']}").get_json()["evaluation"] == "satisfied"
+
+
+def test_inbox_page_filters_use_the_api_rules(client, as_user):
+    case = accept(as_user, None)
+    login(client, "market_reviewer1")
+    page = client.get(f"/inbox?q={case['number']}").get_data(as_text=True)
+    assert f'data-case-number="{case["number"]}"' in page
+    assert 'data-case-number="' not in client.get("/inbox?q=无此人").get_data(as_text=True)
+    bad = client.get("/inbox?warning=red").get_data(as_text=True)
+    assert "筛选条件有误" in bad and f'data-case-number="{case["number"]}"' in bad
