@@ -11,6 +11,7 @@ from app.audit import history
 from app.audit import service as audit
 from app.cases import lifecycle
 from app.cases import service as cases
+from app.cases.models import Case
 from app.cases.schemas import STATUSES, WARNINGS, ReasonSchema, ResumeSchema, SuspendSchema
 from app.errors import Invalid
 from app.extensions import db
@@ -34,7 +35,7 @@ ACTIONS: dict[str, tuple] = {
 }
 
 
-def diagram_context(case, entries: list[dict]) -> dict:
+def diagram_context(case: Case) -> dict:
     """What the diagram needs: where its XML is, the steps taken and the current ones (BPMN element ids)."""
     events = audit.chain_events(case_id=case.id)
     done = [(e.payload or {}).get("name") for e in events if e.type == "task_completed"]
@@ -87,7 +88,7 @@ def _render(case_id: int, *, action: str | None = None, values=None, errors=None
         values=values or {},
         errors=errors or {},
         evaluations=supervision.EVALUATIONS,
-        **diagram_context(case, entries),
+        **diagram_context(case),
     )
     return page, status
 

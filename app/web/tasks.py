@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.audit import history
 from app.cases import service as cases
+from app.cases.models import Case
 from app.identity.service import group_members
 from app.matters import service as matters
 from app.tasks import forms as task_forms
@@ -16,7 +17,7 @@ from app.web.forms import submission, widgets
 from app.web.support import attempt_or_flash, field_errors, principal
 
 
-def deferred_materials(case) -> list[str]:
+def deferred_materials(case: Case) -> list[str]:
     """The required, deferrable materials the applicant had not handed in at acceptance."""
     matter = matters.get(code=case.matter_code)
     provided = {m["name"] for m in case.materials if m.get("provided")}
@@ -39,7 +40,7 @@ def _render(task, *, values: dict | None = None, errors: dict | None = None, sta
         values=values or {},
         errors=errors or {},
         colleagues=[u for u in group_members(group=task.group or "") if u.username != me.username],
-        **diagram_context(case, entries),
+        **diagram_context(case),
     )
     return page, status
 
