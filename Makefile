@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM ?= /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 export FLASK_APP := wsgi
+# Playwright drives Debian's Chromium; it must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test bench lint install
+.PHONY: run test bench lint install assets browser secret
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,7 +21,28 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: install
+# The pages' front-end packages (htmx, bpmn-js), exactly as package-lock.json pins them; served from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || (apt-get update && apt-get install -y --no-install-recommends npm)
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.package-lock.json
+
+# What the browser tests need on a fresh Debian machine (as root): Chromium and CJK fonts from Debian.
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+		apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+# The session-signing key: SECRET_KEY from the environment, else instance/secret_key (made once, here).
+secret:
+	@if [ -z "$$SECRET_KEY" ] && [ ! -s instance/secret_key ]; then \
+		mkdir -p instance && umask 077 && $(PY) -c 'import secrets; print(secrets.token_hex(32))' > instance/secret_key; \
+		echo "generated instance/secret_key"; \
+	fi
+
+run: install assets secret
 	$(BIN)/flask db upgrade
 	$(BIN)/flask calendar seed
 	$(BIN)/flask demo seed
@@ -26,7 +51,7 @@ run: install
 		--access-logfile - wsgi:app
 
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: install
+test: install assets browser
 	$(BIN)/ruff check app tests benchmarks config.py wsgi.py
 	$(BIN)/ruff format --check app tests benchmarks config.py wsgi.py
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider

@@ -1,6 +1,8 @@
 """Configuration read from the environment. SQLite under instance/ by default, PostgreSQL by DATABASE_URL."""
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -21,12 +23,34 @@ def _number(name: str) -> float | None:
     return float(value) if value else None
 
 
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else instance/secret_key (`make run` writes it when missing).
+
+    Without either, a random key for this process only: sessions do not survive a restart and are not
+    shared between workers, so production sets one of the two.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = BASE_DIR / "instance" / "secret_key"
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    return secrets.token_hex(32)
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = _secret_key()
+    # The pages' session: a signed cookie the page scripts cannot read, not sent on cross-site posts.
+    SESSION_COOKIE_NAME = "onewindow_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")  # set it behind HTTPS
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", 10)))
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
     SQLALCHEMY_TRACK_MODIFICATIONS = False

@@ -7,7 +7,7 @@ from app.errors import CaseIncident
 
 
 def register(app: Flask, api: Api) -> None:
-    """Register the API blueprints and the authentication hook."""
+    """Register the API blueprints and the authentication hook, then the pages (app/web)."""
     from app import health
     from app.audit import api as audit_api
     from app.cases import api as cases_api
@@ -19,9 +19,10 @@ def register(app: Flask, api: Api) -> None:
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
+    from app.web import register as register_pages
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (
+    modules = (
         health,
         identity_api,
         matters_api,
@@ -32,7 +33,9 @@ def register(app: Flask, api: Api) -> None:
         calendar_api,
         supervision_api,
         notifications_api,
-    ):
+    )
+    for module in modules:
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)
     app.register_error_handler(CaseIncident, incidents.handle)
+    register_pages(app, [module.blp for module in modules])

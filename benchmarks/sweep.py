@@ -198,9 +198,9 @@ FROM generate_series(1, :n) AS g(i)
 # same small fraction is already past), warned from the start of its last day.
 BULK_TASKS = """
 INSERT INTO tasks (case_id, engine_task_id, name, title, form, group_code, state, created_at, due_at,
-                   warning_at, warning)
+                   warning_at, warning, case_number, matter_code, applicant_name)
 SELECT c.id, 'bulk:' || c.id, 'review', '承办人审查', 'review', c.department || '.review', 'ready',
-       c.accepted_at, c.promised_due, c.warning_at, 'ok'
+       c.accepted_at, c.promised_due, c.warning_at, 'ok', c.number, c.matter_code, c.applicant->>'name'
 FROM cases c
 WHERE c.number LIKE 'BULK%'
 """

@@ -25,18 +25,22 @@ def record(*, case: Case, element: str | None, message: str, actor: str) -> bool
     return True
 
 
-def handle(err: CaseIncident) -> Response:
-    """The 409 of an incident met in a request; the incident is recorded in a transaction of its own
-    (the request's was rolled back, so the case is otherwise left as it was)."""
+def record_error(err: CaseIncident, *, actor: str) -> None:
+    """Record the incident an error reports on its case (when the case exists), in the current
+    transaction: the caller has already rolled back the step that met it."""
     case_id = err.extra.get("case_id")
-    if case_id is not None:
+    if case_id is None:
+        return
+    case = db.session.get(Case, int(case_id), with_for_update=True, populate_existing=True)
+    if case is not None:
+        record(case=case, element=err.extra.get("element"), message=err.detail, actor=actor)
+
+
+def handle(err: CaseIncident) -> Response:
+    """The API's 409 for an incident met in a request; the incident is recorded in a transaction of
+    its own (the request's was rolled back, so the case is otherwise left as it was)."""
+    if err.extra.get("case_id") is not None:
         principal = g.get("principal")
         with unit_of_work():
-            case = db.session.get(Case, int(case_id), with_for_update=True, populate_existing=True)
-            if case is not None:
-                record(case=case, element=err.extra.get("element"), message=err.detail, actor=_actor(principal))
+            record_error(err, actor=principal.username if principal is not None else "system")
     return domain_error_response(err)
-
-
-def _actor(principal) -> str:
-    return principal.username if principal is not None else "system"

@@ -214,10 +214,12 @@ def list_cases(
     matter_code: str | None = None,
     warning: str | None = None,
     department: str | None = None,
+    number: str | None = None,
+    applicant_name: str | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[Case], int]:
-    """A filtered page of the cases the principal may see, newest first."""
+    """A filtered page of the cases the principal may see, newest first (number, applicant: whole values)."""
     where = []
     if not principal.has_role(*SEE_ALL):
         where.append(Case.department == principal.department)
@@ -226,6 +228,8 @@ def list_cases(
         (Case.matter_code, matter_code),
         (Case.warning, warning),
         (Case.department, department),
+        (Case.number, number),
+        (Case.applicant["name"].as_string(), applicant_name),
     ):
         if value is not None:
             where.append(column == value)

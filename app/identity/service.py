@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import clock
 from app.errors import Invalid, NotFound, Unauthorized
 from app.extensions import db
-from app.identity.models import ROLES, ApiToken, Department, Group, User
+from app.identity.models import ROLES, ApiToken, Department, Group, User, user_group
 from app.identity.principal import Principal
 
 # token hash -> (principal, token expiry, cache expiry in monotonic seconds)
@@ -113,20 +113,35 @@ def create_user(
     return user
 
 
-def issue_token(*, username: str, password: str) -> tuple[str, datetime]:
-    """Check the password and hand out a new bearer token with its expiry (401 on any mismatch)."""
+def authenticate(*, username: str, password: str) -> User:
+    """The active user with this username and password (401 on any mismatch, same work either way)."""
     user = get_user(username=username)
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)  # same work either way: no username probing by timing
         raise Unauthorized("用户名或密码错误 Wrong username or password.")
     if not check_password_hash(user.password_hash, password):
         raise Unauthorized("用户名或密码错误 Wrong username or password.")
+    return user
+
+
+def issue_token(*, username: str, password: str) -> tuple[str, datetime]:
+    """Check the password and hand out a new bearer token with its expiry (401 on any mismatch)."""
+    user = authenticate(username=username, password=password)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     db.session.add(ApiToken(token_hash=_hash(token), user_id=user.id, created_at=now, expires_at=expires_at))
     db.session.flush()
     return token, expires_at
+
+
+def session_principal(*, user_id: int) -> Principal | None:
+    """The principal of a page session's user (None when the user is gone or deactivated).
+
+    Read on every page request, like a token's principal, so a deactivated user is out at once.
+    """
+    user = db.session.get(User, user_id)
+    return to_principal(user) if user is not None and user.active else None
 
 
 def resolve_token(token: str) -> Principal:
@@ -180,3 +195,16 @@ def describe(principal: Principal) -> dict:
 
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def group_members(*, group: str) -> list[User]:
+    """The active members of a group, by display name (whom a task can be handed to)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(user_group, user_group.c.user_id == User.id)
+            .join(Group, Group.id == user_group.c.group_id)
+            .where(Group.code == group, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+    )

@@ -17,7 +17,7 @@ from app.deadlines.workdays import local_date
 from app.errors import Conflict, Forbidden
 from app.extensions import db
 from app.identity.principal import Principal
-from app.tasks.models import READY, Task
+from app.tasks.models import READY, Task, case_columns
 
 EVALUATIONS = {
     "very_satisfied": "非常满意",
@@ -146,6 +146,7 @@ def evaluate(*, case_id: int, principal: Principal, level: str, comment: str | N
             limit_days=FOLLOW_UP_DAYS,
             due_at=due_at,
             warning_at=warning_at,
+            **case_columns(case),
         )
         db.session.add(task)
         db.session.flush()

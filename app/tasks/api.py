@@ -25,7 +25,9 @@ class Tasks(MethodView):
     @blp.arguments(TaskScopeArgs, location="query")
     @blp.response(200, TaskListSchema)
     def get(self, args):
-        """scope=mine: tasks I hold; scope=claimable: ready tasks of my groups."""
+        """scope=mine: tasks I hold; scope=claimable: ready tasks of my groups.
+
+        Filters: matter_code, warning, q (a whole case number or applicant name); sort: due (default), -due, created."""
         rows, total = service.list_tasks(principal=current(), **args)
         return {"items": rows, "total": total}
 

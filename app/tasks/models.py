@@ -14,27 +14,44 @@ READY, CLAIMED, COMPLETED, CANCELLED = "ready", "claimed", "completed", "cancell
 OPEN_STATES = (READY, CLAIMED)
 LAG_DUE = "state IN ('ready', 'claimed') AND warning <> 'overdue'"
 LAG_WARNING = "state IN ('ready', 'claimed') AND warning = 'ok'"
+OPEN_WHERE = "state IN ('ready', 'claimed')"
+READY_WHERE = "state = 'ready'"
+CLAIMED_WHERE = "state = 'claimed'"
+
+
+# What an inbox row is filtered on, carried in its indexes (PostgreSQL INCLUDE) for index-only scans.
+INBOX_INCLUDE = ["matter_code", "warning", "case_number", "applicant_name"]
+
+
+def _partial(name: str, *columns: str, where: str, include: list[str] | None = None) -> Index:
+    """An index over the rows `where` selects (the same on PostgreSQL and SQLite; INCLUDE on PostgreSQL only)."""
+    return Index(
+        name, *columns, postgresql_where=text(where), sqlite_where=text(where), postgresql_include=include or []
+    )
 
 
 class Task(db.Model):
     __tablename__ = "tasks"
     __table_args__ = (
-        # Inbox queries: claimable by group, mine by assignee; only open rows are indexed.
-        Index(
-            "ix_tasks_open_group",
-            "group_code",
-            "created_at",
-            postgresql_where=text("state = 'ready'"),
-            sqlite_where=text("state = 'ready'"),
+        Index("ix_tasks_case", "case_id", "state"),
+        # The inbox: claimable by group, mine by assignee, in each sort order; only open rows are indexed.
+        # A page is found by an index-only scan (the filters are included), then its rows are read.
+        _partial("ix_tasks_inbox_group_due", "group_code", "due_at", "id", where=READY_WHERE, include=INBOX_INCLUDE),
+        _partial(
+            "ix_tasks_inbox_group_created", "group_code", "created_at", "id", where=READY_WHERE, include=INBOX_INCLUDE
         ),
-        Index(
-            "ix_tasks_open_assignee",
+        _partial("ix_tasks_inbox_assignee_due", "assignee", "due_at", "id", where=CLAIMED_WHERE, include=INBOX_INCLUDE),
+        _partial(
+            "ix_tasks_inbox_assignee_created",
             "assignee",
             "created_at",
-            postgresql_where=text("state = 'claimed'"),
-            sqlite_where=text("state = 'claimed'"),
+            "id",
+            where=CLAIMED_WHERE,
+            include=INBOX_INCLUDE,
         ),
-        Index("ix_tasks_case", "case_id", "state"),
+        # The inbox's search by a whole case number or applicant name.
+        _partial("ix_tasks_open_case_number", "case_number", where=OPEN_WHERE),
+        _partial("ix_tasks_open_applicant", "applicant_name", where=OPEN_WHERE),
         # The step-warning sweep: open steps whose level can still rise.
         Index("ix_tasks_lag_due", "due_at", postgresql_where=text(LAG_DUE), sqlite_where=text(LAG_DUE)),
         Index("ix_tasks_lag_warning", "warning_at", postgresql_where=text(LAG_WARNING), sqlite_where=text(LAG_WARNING)),
@@ -59,3 +76,16 @@ class Task(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warning: Mapped[str] = mapped_column(String(10), default="ok")
+    # Copied from the case when the task opens (they never change), so the inbox needs no join.
+    case_number: Mapped[str | None] = mapped_column(String(40))
+    matter_code: Mapped[str | None] = mapped_column(String(40))
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+
+
+def case_columns(case) -> dict:
+    """The case's columns a task row carries for the inbox (number, matter, applicant's name)."""
+    return {
+        "case_number": case.number,
+        "matter_code": case.matter_code,
+        "applicant_name": (case.applicant or {}).get("name"),
+    }

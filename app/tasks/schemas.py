@@ -2,9 +2,17 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas import Id, LocalDateTime, PageArgs
 
+WARNINGS = ("ok", "warning", "overdue", "breach")
+SORTS = ("due", "-due", "created")
+
 
 class TaskScopeArgs(PageArgs):
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "claimable"]))
+    matter_code = fields.String(validate=validate.Length(min=1, max=40))
+    warning = fields.String(validate=validate.OneOf(WARNINGS))
+    # A whole case number or a whole applicant name.
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    sort = fields.String(load_default="due", validate=validate.OneOf(SORTS))
 
 
 class TaskSchema(Schema):
@@ -19,6 +27,9 @@ class TaskSchema(Schema):
     created_at = LocalDateTime()
     due_at = LocalDateTime(allow_none=True)
     warning = fields.String()
+    case_number = fields.String(allow_none=True)
+    matter_code = fields.String(allow_none=True)
+    applicant_name = fields.String(allow_none=True)
 
 
 class TaskListSchema(Schema):

@@ -1,7 +1,7 @@
 """the scheduler's lease: one runner at a time, and a stuck runner loses its turn when the lease expires
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0008_inbox
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0008_inbox"
 branch_labels = None
 depends_on = None
 

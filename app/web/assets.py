@@ -1,0 +1,35 @@
+"""Front-end packages served by the platform itself from node_modules (installed by `npm ci`, pinned in
+package-lock.json): nothing is fetched from elsewhere at run time, and nothing built is committed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, send_from_directory
+
+from app.web import bp
+
+# The only files served, by public name -> path inside node_modules.
+VENDOR = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+}
+
+
+def node_modules() -> Path:
+    """Where `npm ci` put the packages (the project's root, beside package.json)."""
+    return Path(current_app.root_path).parent / "node_modules"
+
+
+@bp.route("/assets/vendor/<name>")
+def vendor(name: str):
+    """One pinned front-end file (404 for anything not listed)."""
+    inside = VENDOR.get(name)
+    if inside is None:
+        abort(404)
+    if not (node_modules() / inside).is_file():
+        current_app.logger.error("front-end asset %s missing: run `npm ci` (make install does)", inside)
+        abort(404)
+    return send_from_directory(node_modules(), inside, max_age=3600)

@@ -1,0 +1,120 @@
+"""窗口受理 `/accept` and the printable 受理通知书 `/cases/<id>/receipt` (front desk)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from app.cases import service as cases
+from app.errors import Forbidden
+from app.identity.idnumber import id_number_problem
+from app.identity.service import get_user
+from app.matters import service as matters
+from app.web import bp
+from app.web.support import attempt_or_flash, field_errors, principal
+
+
+def _require_window() -> None:
+    if not principal().has_role("window"):
+        raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
+
+
+def _form_values() -> dict:
+    """What the clerk typed, to show again (a refused application keeps it)."""
+    form = request.form
+    return {
+        "matter_code": form.get("matter_code", request.args.get("matter_code", "")).strip(),
+        "applicant_name": form.get("applicant_name", "").strip(),
+        "applicant_id_number": form.get("applicant_id_number", "").strip().upper(),
+        "applicant_phone": form.get("applicant_phone", "").strip(),
+        "materials": form.getlist("materials"),
+    }
+
+
+def _render(values: dict, errors: dict | None = None, status: int = 200, done=None):
+    catalog, _ = matters.list_matters(per_page=200)
+    chosen = next((m for m in catalog if m.code == values["matter_code"]), None)
+    page = render_template(
+        "web/accept.html", catalog=catalog, chosen=chosen, values=values, errors=errors or {}, done=done
+    )
+    return page, status
+
+
+@bp.route("/accept", methods=["GET"])
+def accept():
+    """The acceptance desk: a matter, its checklist, the applicant (and the last case accepted, if any)."""
+    _require_window()
+    done = None
+    if request.args.get("done", "").isdigit():
+        done = cases.get_visible(case_id=int(request.args["done"]), principal=principal())
+    return _render(_form_values(), done=done)
+
+
+@bp.route("/accept/checklist")
+def accept_checklist():
+    """The chosen matter's materials checklist alone (swapped in place when the matter changes)."""
+    _require_window()
+    chosen = matters.get(code=request.args.get("matter_code", ""))
+    return render_template("web/_checklist.html", chosen=chosen, values={"materials": []}, errors={})
+
+
+def _check_applicant(values: dict) -> dict[str, list[str]]:
+    """Field messages for what the desk checks before the service: name present, id number's check digit."""
+    errors: dict[str, list[str]] = {}
+    if not values["matter_code"]:
+        errors["matter_code"] = ["请选择事项"]
+    if not values["applicant_name"]:
+        errors["applicant_name"] = ["请填写申请人姓名或名称"]
+    problem = id_number_problem(values["applicant_id_number"])
+    if problem:
+        errors["applicant_id_number"] = [problem]
+    return errors
+
+
+@bp.route("/accept", methods=["POST"])
+def accept_submit():
+    """受理: check the applicant here, then accept through the same service as POST /api/cases."""
+    _require_window()
+    values = _form_values()
+    errors = _check_applicant(values)
+    if errors:
+        flash("请更正标出的项目后再受理", "error")
+        return _render(values, errors, 422)
+    matter = matters.get(code=values["matter_code"])
+    catalog = matter.materials if matter else []
+    applicant = {"name": values["applicant_name"], "id_number": values["applicant_id_number"]}
+    if values["applicant_phone"]:
+        applicant["phone"] = values["applicant_phone"]
+    case, err = attempt_or_flash(
+        cases.accept,
+        principal=principal(),
+        matter_code=values["matter_code"],
+        applicant=applicant,
+        materials=[{"name": m["name"], "provided": m["name"] in values["materials"]} for m in catalog],
+        data={},
+    )
+    if err is not None:
+        return _render(values, field_errors(err), err.status)
+    flash(f"受理成功，办件编号 {case.number}", "success")
+    return redirect(url_for("web.accept", done=case.id))
+
+
+@bp.route("/cases/<int:case_id>/receipt")
+def receipt(case_id: int):
+    """受理通知书: the A4 notice the applicant takes home (number, matter, materials, due dates, clerk)."""
+    _require_window()
+    case = cases.get_visible(case_id=case_id, principal=principal())
+    matter = matters.get(code=case.matter_code)
+    if matter is None:
+        abort(404)
+    provided = {m["name"] for m in case.materials if m.get("provided")}
+    received = [m["name"] for m in matter.materials if m["name"] in provided]
+    deferred = [m["name"] for m in matter.materials if m["required"] and m["deferrable"] and m["name"] not in provided]
+    clerk = get_user(username=case.accepted_by)
+    return render_template(
+        "web/receipt.html",
+        case=case,
+        matter=matter,
+        received=received,
+        deferred=deferred,
+        clerk=clerk.display_name if clerk else case.accepted_by,
+    )

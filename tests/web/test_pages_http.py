@@ -1,0 +1,177 @@
+"""The pages over plain HTTP (Flask's test client): sessions, CSRF, CSP, redirects, the API left as it was."""
+
+import re
+
+from app.identity.idnumber import check_character, id_number_problem
+from tests.conftest import row_counts
+from tests.factories import accept
+
+VALID_ID = "11010519491231002X"
+
+
+def _token(client, path: str) -> str:
+    """The CSRF token a page hands its forms."""
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client, username: str, password: str = "demo123"):
+    """Log in through the login form (with its CSRF token), as a browser would."""
+    token = _token(client, "/login")
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def test_pages_redirect_to_login_and_back(client):
+    response = client.get("/inbox?scope=mine")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/inbox?scope%3Dmine")
+    token = _token(client, "/login")
+    form = {"username": "market_reviewer1", "password": "demo123", "csrf_token": token, "next": "/inbox?scope=mine"}
+    back = client.post("/login", data=form)
+    assert back.status_code == 302 and back.headers["Location"] == "/inbox?scope=mine"
+    assert client.get("/inbox?scope=mine").status_code == 200
+
+
+def test_login_refuses_a_wrong_password_and_an_outside_next(client):
+    token = _token(client, "/login")
+    wrong = client.post("/login", data={"username": "window1", "password": "nope", "csrf_token": token})
+    assert wrong.status_code == 401
+    body = wrong.get_data(as_text=True)
+    assert "用户名或密码错误" in body and 'value="window1"' in body
+    token = _token(client, "/login")
+    away = client.post(
+        "/login", data={"username": "window1", "password": "demo123", "csrf_token": token, "next": "//evil.example/x"}
+    )
+    assert away.headers["Location"] == "/"
+
+
+def test_session_cookie_is_signed_httponly_and_lax(client):
+    response = login(client, "window1")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("onewindow_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    client.set_cookie("onewindow_session", "forged", domain="localhost")
+    assert client.get("/accept").status_code == 302
+
+
+def test_every_page_carries_a_strict_csp(client):
+    login(client, "window1")
+    for path in ("/login", "/accept", "/inbox", "/cases"):
+        csp = client.get(path).headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "default-src 'self'" in csp and "unsafe" not in csp
+    assert "Content-Security-Policy" not in client.get("/api/health").headers
+
+
+def test_a_form_post_without_its_csrf_token_changes_nothing(app, client):
+    login(client, "window1")
+    before = row_counts(app)
+    response = client.post(
+        "/accept",
+        data={"matter_code": "SC-001", "applicant_name": "张三", "applicant_id_number": VALID_ID, "materials": []},
+    )
+    assert response.status_code == 400
+    assert "页面已过期" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_login_itself_needs_the_csrf_token(client):
+    response = client.post("/login", data={"username": "window1", "password": "demo123"})
+    assert response.status_code == 400
+    assert client.get("/accept").status_code == 302
+
+
+def test_the_api_keeps_working_with_bearer_tokens_and_no_csrf(as_user):
+    case = accept(as_user)
+    assert case["number"]
+    reviewer = as_user("market_reviewer1")
+    assert reviewer.post(f"/api/tasks/{case['open_tasks'][0]['id']}/claim").status_code == 200
+
+
+def test_the_session_does_not_open_the_api(client):
+    login(client, "window1")
+    response = client.get("/api/me")
+    assert response.status_code == 401
+
+
+def test_logout_ends_the_session(client):
+    login(client, "window1")
+    token = _token(client, "/accept")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/accept").status_code == 302
+
+
+def test_a_page_the_role_may_not_see_is_refused_in_chinese(client):
+    login(client, "market_reviewer1")
+    response = client.get("/accept")
+    assert response.status_code == 403
+    assert "只有窗口人员可以受理" in response.get_data(as_text=True)
+
+
+def test_start_page_by_role(client):
+    for username, target in (("window1", "/inbox"), ("auditor", "/cases")):
+        login(client, username)
+        assert client.get("/").headers["Location"] == target
+    login(client, "supervisor")
+    assert "电子监察" in client.get("/").get_data(as_text=True)
+    login(client, "designer")
+    assert "food_business_license" in client.get("/").get_data(as_text=True)
+
+
+def test_vendor_assets_are_served_from_the_pinned_packages(client):
+    htmx = client.get("/assets/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and b"htmx" in htmx.data[:2000]
+    assert client.get("/assets/vendor/bpmn-viewer.js").status_code == 200
+    assert client.get("/assets/vendor/../package.json").status_code == 404
+    assert client.get("/assets/vendor/package.json").status_code == 404
+
+
+def test_id_number_check_digit():
+    assert check_character("11010519491231002") == "X"
+    assert id_number_problem(VALID_ID) is None
+    assert id_number_problem(VALID_ID.lower()) is None
+    assert "校验位" in id_number_problem("110105194912310021")
+    assert "18 位" in id_number_problem("1101051949")
+
+
+def test_delegate_from_the_task_page(client, as_user, app):
+    case = accept(as_user)
+    task_id = case["open_tasks"][0]["id"]
+    assert as_user("market_reviewer1").post(f"/api/tasks/{task_id}/claim").status_code == 200
+    login(client, "market_reviewer1")
+    token = _token(client, f"/tasks/{task_id}")
+    before = row_counts(app)
+    form = {"to": "market_reviewer2", "reason": "", "csrf_token": token}
+    blank = client.post(f"/tasks/{task_id}/delegate", data=form)
+    assert blank.status_code == 422 and "请填写转交理由" in blank.get_data(as_text=True)
+    outsider = {"to": "housing_reviewer", "reason": "出差", "csrf_token": token}
+    refused = client.post(f"/tasks/{task_id}/delegate", data=outsider)
+    assert refused.status_code == 422 and "转交对象不在该任务的岗位组" in refused.get_data(as_text=True)
+    assert row_counts(app) == before
+    moved = client.post(f"/tasks/{task_id}/delegate", data={**outsider, "to": "market_reviewer2"})
+    assert moved.status_code == 302
+    assert as_user("auditor").get(f"/api/tasks/{task_id}").get_json()["assignee"] == "market_reviewer2"
+
+
+def test_a_refused_case_action_changes_nothing_and_an_evaluation_is_recorded(client, as_user, app):
+    from tests.processes.test_food_business_license import _drive
+
+    case = accept(as_user)
+    _drive(as_user, case["id"], {"decide": {"approved": True, "opinion": "同意"}})
+    login(client, "window1")
+    token = _token(client, f"/cases/{case['id']}")
+    before = row_counts(app)
+    withdrawn = client.post(f"/cases/{case['id']}/withdraw", data={"reason": "申请人撤回", "csrf_token": token})
+    assert withdrawn.status_code == 409
+    assert row_counts(app) == before
+    rated = client.post(f"/cases/{case['id']}/evaluation", data={"level": "satisfied", "csrf_token": token})
+    assert rated.status_code == 302
+    assert as_user("auditor").get(f"/api/cases/{case['id']}").get_json()["evaluation"] == "satisfied"
+
+
+def test_inbox_page_filters_use_the_api_rules(client, as_user):
+    case = accept(as_user, None)
+    login(client, "market_reviewer1")
+    page = client.get(f"/inbox?q={case['number']}").get_data(as_text=True)
+    assert f'data-case-number="{case["number"]}"' in page
+    assert 'data-case-number="' not in client.get("/inbox?q=无此人").get_data(as_text=True)
+    bad = client.get("/inbox?warning=red").get_data(as_text=True)
+    assert "筛选条件有误" in bad and f'data-case-number="{case["number"]}"' in bad
