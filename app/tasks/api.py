@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.cases import runtime
 from app.cases.models import Case
 from app.extensions import db
 from app.identity.principal import current
@@ -72,7 +73,7 @@ class Complete(MethodView):
         """Finish a task one holds; decision tasks need `approved`, and an opinion when rejecting.
 
         The answer carries the case's status and its open tasks afterwards."""
-        task, case, open_rows = service.complete(task_id=task_id, principal=current(), data=body["data"])
+        task, case, open_rows = runtime.complete(task_id=task_id, principal=current(), data=body["data"])
         progress = {"id": case.id, "status": case.status, "result": case.result, "open_tasks": open_rows}
         return {**_as_dict(task), "case": progress}
 
