@@ -78,5 +78,8 @@ class Complete(MethodView):
         return {**_as_dict(task), "case": progress}
 
 
+TASK_FIELDS = tuple(TaskSchema().fields)  # once, not a schema instance per request
+
+
 def _as_dict(task) -> dict:
-    return {name: getattr(task, name) for name in TaskSchema().fields}
+    return {name: getattr(task, name) for name in TASK_FIELDS}
