@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, insert, literal, select, update
 
 from app import clock
 from app.audit import service as audit
+from app.audit.models import Event
 from app.cases.models import Case
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -19,7 +20,7 @@ from app.identity.principal import Principal
 from app.identity.service import get_user
 from app.tasks.models import CLAIMED, OPEN_STATES, READY, Task
 
-CASES = Case.__table__
+CASES, TASKS, EVENTS = Case.__table__, Task.__table__, Event.__table__
 
 OVERSEERS = ("supervisor", "auditor")
 # Tasks the platform itself opens (e.g. the follow-up of a bad evaluation) carry no engine task.
@@ -82,11 +83,6 @@ _HEAD = (
     .where(Task.id == bindparam("task_id"))
     .with_for_update(of=Case)
 )
-_STORE_HEAD = (
-    update(CASES)
-    .where(CASES.c.id == bindparam("case_id"), CASES.c.event_seq == bindparam("seen_seq"))
-    .values(event_seq=bindparam("seq"), last_hash=bindparam("hash"), state_version=CASES.c.state_version + 1)
-)
 
 
 def _locked(task_id: int) -> _Head:
@@ -101,26 +97,37 @@ def _locked(task_id: int) -> _Head:
     return _Head(row.id, row.event_seq, row.last_hash, row)
 
 
-def _record(head: _Head, type: str, *, actor: str, task_id: int, payload: dict) -> None:
-    """One event on the case's chain, and the case row's chain head moved in one UPDATE."""
+def _change(head: _Head, task_id: int, where: tuple, values: dict, event: str, *, actor: str, payload: dict):
+    """The task's conditional UPDATE, its event and the case's chain head, all or nothing.
+
+    Returns the task when the UPDATE matched, None when someone else won (nothing is written then).
+    On PostgreSQL it is one statement (data-modifying CTEs): the task UPDATE ... RETURNING, the chain
+    head's UPDATE and the event's INSERT, each only if the one before it matched. Elsewhere the
+    same three statements go one after the other.
+    """
     seen = head.event_seq
-    audit.record(head, type, actor=actor, task_id=task_id, payload=payload)
-    moved = db.session.execute(
-        _STORE_HEAD, {"case_id": head.id, "seen_seq": seen, "seq": head.event_seq, "hash": head.last_hash}
-    )
-    if moved.rowcount != 1:  # the lock makes this impossible; a lost update must never pass silently
-        raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
+    row = audit.chain(head, event, actor=actor, task_id=task_id, payload=payload, at=values.get("claimed_at"))
+    moved = {"event_seq": head.event_seq, "last_hash": head.last_hash, "state_version": CASES.c.state_version + 1}
+    task = update(TASKS).where(TASKS.c.id == task_id, *where).values(**values)
+    chain_head = update(CASES).where(CASES.c.id == head.id, CASES.c.event_seq == seen).values(**moved)
+    if db.engine.dialect.name != "postgresql":
+        won = db.session.scalars(select(Task).from_statement(task.returning(*TASKS.c))).first()
+        if won is not None:
+            if db.session.execute(chain_head).rowcount != 1:  # impossible under the lock; never silently
+                raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
+            audit.append_all([row])
+        return won
+    t = task.returning(*TASKS.c).cte("t")
+    c = chain_head.where(select(t.c.id).exists()).returning(CASES.c.id).cte("c")
+    e = insert(EVENTS).from_select(list(row), select(*_literals(row)).where(select(c.c.id).exists()))
+    e = e.returning(EVENTS.c.seq).cte("e")
+    fused = select(*t.c).where(select(e.c.seq).exists())
+    return db.session.scalars(select(Task).from_statement(fused).execution_options(populate_existing=True)).first()
 
 
-def _conditional(task_id: int, where: tuple, values: dict) -> Task | None:
-    """One conditional UPDATE of a task, returning the row when it matched (None: someone else won)."""
-    return db.session.scalars(
-        update(Task)
-        .where(Task.id == task_id, *where)
-        .values(**values)
-        .returning(Task)
-        .execution_options(populate_existing=True)
-    ).first()
+def _literals(row: dict) -> list:
+    """An event row as typed literals, for INSERT ... SELECT."""
+    return [literal(value, EVENTS.c[name].type).label(name) for name, value in row.items()]
 
 
 def claim(*, task_id: int, principal: Principal) -> Task:
@@ -128,14 +135,17 @@ def claim(*, task_id: int, principal: Principal) -> Task:
     head = _locked(task_id)
     if not principal.in_group(head.task.group):
         raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
-    won = _conditional(
+    won = _change(
+        head,
         task_id,
-        (Task.state == READY, Task.assignee.is_(None)),
+        (TASKS.c.state == READY, TASKS.c.assignee.is_(None)),
         {"state": CLAIMED, "assignee": principal.username, "claimed_at": clock.now()},
+        "task_claimed",
+        actor=principal.username,
+        payload={"name": head.task.name},
     )
     if won is None:
         raise Conflict("任务已被他人认领或已办结 The task is held by someone else or is done.")
-    _record(head, "task_claimed", actor=principal.username, task_id=task_id, payload={"name": head.task.name})
     return won
 
 
@@ -150,14 +160,17 @@ def unclaim(*, task_id: int, principal: Principal) -> Task:
     """Give a claimed task back to its group."""
     head = _locked(task_id)
     _holder_only(head.task, principal)
-    released = _conditional(
+    released = _change(
+        head,
         task_id,
-        (Task.state == CLAIMED, Task.assignee == principal.username),
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == principal.username),
         {"state": READY, "assignee": None, "claimed_at": None},
+        "task_unclaimed",
+        actor=principal.username,
+        payload={"name": head.task.name},
     )
     if released is None:
         raise Conflict("任务未被您认领 The task is not claimed by you.")
-    _record(head, "task_unclaimed", actor=principal.username, task_id=task_id, payload={"name": head.task.name})
     return released
 
 
@@ -173,15 +186,17 @@ def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Tas
             "转交对象不在该任务的岗位组 The colleague is not in the task's group.",
             errors={"to": ["不在岗位组 not in the task's group"]},
         )
-    moved = _conditional(
+    moved = _change(
+        head,
         task_id,
-        (Task.state == CLAIMED, Task.assignee == principal.username),
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == principal.username),
         {"assignee": to, "claimed_at": clock.now()},
+        "task_delegated",
+        actor=principal.username,
+        payload={"name": head.task.name, "to": to, "reason": reason},
     )
     if moved is None:
         raise Conflict("任务未被您认领 Claim the task before delegating it.")
-    payload = {"name": head.task.name, "to": to, "reason": reason}
-    _record(head, "task_delegated", actor=principal.username, task_id=task_id, payload=payload)
     return moved
 
 
