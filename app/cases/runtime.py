@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import load_only
 
 from app import clock
 from app.audit import service as audit
 from app.cases import service as cases
+from app.cases import writeback
 from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, ReadyTask, Run
@@ -35,8 +36,23 @@ from app.tasks.models import COMPLETED as TASK_DONE
 from app.tasks.service import PLATFORM_TASK, CaseIncident
 
 STATE = CaseState.__table__
-# The case columns a step never reads: left in the database by the step's locking read.
-_NOT_FOR_A_STEP = (defer(Case.applicant), defer(Case.materials), defer(Case.extension_reason))
+# The case columns a step reads (its facts, its status, its chain head and version); the rest stay in
+# the database unless a rarer path (a special procedure's suspension) asks for them.
+_FOR_A_STEP = load_only(
+    Case.process_version_id,
+    Case.status,
+    Case.result,
+    Case.end_event,
+    Case.accepted_at,
+    Case.completed_at,
+    Case.statutory_due,
+    Case.promised_due,
+    Case.clock_stopped_since,
+    Case.next_timer_at,
+    Case.event_seq,
+    Case.last_hash,
+    Case.state_version,
+)
 
 
 def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
@@ -50,16 +66,39 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
         raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
     definition = processes.definition(version.id)
     now = clock.now()
+    case = _new_case(matter, version.id, principal, applicant, materials, now)
+    start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
+    try:
+        run = Run.start(definition, start_data, at=now, facts=facts(case))
+    except EngineError as exc:
+        raise CaseIncident(str(exc), element=exc.element) from exc
+    case.next_timer_at = run.next_timer_due()
+    if db.engine.dialect.name == "postgresql":  # number and timer in the INSERT: the row is written whole
+        case.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence("cases", "id"))))
+        case.number = _number(case, now)
+    db.session.add(case)
+    db.session.flush()
+    case.number = case.number or _number(case, now)
+    payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
+    payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
+    audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
+    sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
+    store_run(case, run, actor=principal.username, now=now, new=True)
+    return case
+
+
+def _new_case(matter, version_id: int, principal: Principal, applicant: dict, materials: list, now: datetime) -> Case:
+    """A case of `matter` accepted now, its limits pinned and its due dates computed (not yet added)."""
     due = deadlines.due_dates(
         accepted_at=now,
         statutory_days=matter.statutory_days,
         promised_days=matter.promised_days,
         warning_days=matter.warning_days,
     )
-    case = Case(
+    return Case(
         matter_code=matter.code,
         department=matter.department,
-        process_version_id=version.id,
+        process_version_id=version_id,
         status=IN_PROGRESS,
         applicant=applicant,
         materials=materials,
@@ -69,20 +108,11 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
         promised_days=matter.promised_days,
         **due,
     )
-    db.session.add(case)
-    db.session.flush()
-    case.number = f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
-    start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
-    try:
-        run = Run.start(definition, start_data, at=now, facts=facts(case))
-    except EngineError as exc:
-        raise CaseIncident(str(exc), element=exc.element) from exc
-    payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
-    payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
-    audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
-    sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
-    store_run(case, run, actor=principal.username, now=now, new=True)
-    return case
+
+
+def _number(case: Case, now: datetime) -> str:
+    """The receipt number (受理编号): the acceptance day in Beijing and the case id."""
+    return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
 
 
 def _deadlines(case: Case) -> dict:
@@ -113,8 +143,7 @@ def load_run(case: Case, stored: tuple[bytes, str] | None = None) -> Run:
 
 
 def store_run(case: Case, run: Run, *, actor: str, now: datetime, new: bool = False) -> None:
-    """Write the workflow state back; close the case when the process has ended."""
-    write_state(case.id, run, new=new)
+    """Write the workflow state and the step's changes; close the case when the process has ended."""
     case.next_timer_at = run.next_timer_due()
     if run.completed and case.end_event is None:
         end, result = run.end_reached(), run.result()
@@ -128,12 +157,15 @@ def store_run(case: Case, run: Run, *, actor: str, now: datetime, new: bool = Fa
             payload = {"previous": case.result, "result": final, "end": end}
             audit.record(case, "case_closed", actor=actor, at=now, payload=payload)
             case.result = final
-    db.session.flush()
-
-
-def write_state(case_id: int, run: Run, *, new: bool = False) -> None:
-    """Store the workflow state: one INSERT for a new case, else one UPDATE of its state row."""
     state, version = run.dump()
+    if new or not writeback.store(case, state, version):  # one statement on PostgreSQL
+        write_state(case.id, (state, version), new=new)
+        db.session.flush()
+
+
+def write_state(case_id: int, stored: tuple[bytes, str], *, new: bool = False) -> None:
+    """Store the workflow state: one INSERT for a new case, else one UPDATE of its state row."""
+    state, version = stored
     if new:
         db.session.execute(insert(STATE).values(case_id=case_id, state=state, format=version))
     else:
@@ -186,12 +218,12 @@ def withdraw(case: Case, *, actor: str, now: datetime) -> None:
     for row in tasks.list_open(case.id):
         row.state = CANCELLED
         audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
-    write_state(case.id, run)
+    write_state(case.id, run.dump())
 
 
 def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] | None]:
-    """One locking read: the task's case row (without its applicant and materials), the task, the
-    case's open tasks and the stored workflow state.
+    """One locking read: the columns of the task's case row a step needs, the task, the case's open
+    tasks and the stored workflow state.
 
     The case row is locked like a claim locks it (tasks.service), so changes to one case are
     serialized in one order and cannot deadlock each other.
@@ -203,7 +235,7 @@ def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] 
         .outerjoin(STATE, STATE.c.case_id == Case.id)
         .where(Case.id == case_of_task, or_(Task.state.in_(OPEN_STATES), Task.id == task_id))
         .order_by(Task.id)
-        .options(*_NOT_FOR_A_STEP)
+        .options(_FOR_A_STEP)
         .with_for_update(of=Case)
         .execution_options(populate_existing=True)
     ).all()
