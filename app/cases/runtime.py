@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import load_only
 
 from app import clock
@@ -221,6 +221,19 @@ def withdraw(case: Case, *, actor: str, now: datetime) -> None:
     write_state(case.id, run.dump())
 
 
+_CASE_OF_TASK = select(Task.case_id).where(Task.id == bindparam("p_task_id")).scalar_subquery()
+_LOCK_STEP = (  # built once: a module constant also keeps its cache key, computed once
+    select(Case, Task, STATE.c.state, STATE.c.format)
+    .join(Task, Task.case_id == Case.id)
+    .outerjoin(STATE, STATE.c.case_id == Case.id)
+    .where(Case.id == _CASE_OF_TASK, or_(Task.state.in_(OPEN_STATES), Task.id == bindparam("p_task_id")))
+    .order_by(Task.id)
+    .options(_FOR_A_STEP)
+    .with_for_update(of=Case)
+    .execution_options(populate_existing=True)
+)
+
+
 def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] | None]:
     """One locking read: the columns of the task's case row a step needs, the task, the case's open
     tasks and the stored workflow state.
@@ -228,17 +241,7 @@ def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] 
     The case row is locked like a claim locks it (tasks.service), so changes to one case are
     serialized in one order and cannot deadlock each other.
     """
-    case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-    rows = db.session.execute(
-        select(Case, Task, STATE.c.state, STATE.c.format)
-        .join(Task, Task.case_id == Case.id)
-        .outerjoin(STATE, STATE.c.case_id == Case.id)
-        .where(Case.id == case_of_task, or_(Task.state.in_(OPEN_STATES), Task.id == task_id))
-        .order_by(Task.id)
-        .options(_FOR_A_STEP)
-        .with_for_update(of=Case)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = db.session.execute(_LOCK_STEP, {"p_task_id": task_id}).all()
     if not rows:
         raise NotFound(f"任务 {task_id} 不存在 No such task.")
     first = rows[0]

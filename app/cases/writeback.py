@@ -12,9 +12,10 @@ database: the ORM flushes as usual. The result is the same rows either way.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select, union_all, update
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
 
 from app.audit.models import Event
@@ -24,6 +25,7 @@ from app.extensions import db
 from app.tasks.models import Task
 
 STATE, TASKS, EVENTS, CASES = CaseState.__table__, Task.__table__, Event.__table__, Case.__table__
+_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int]
 
 
 def store(case: Case, state: bytes, version: str) -> bool:
@@ -35,22 +37,50 @@ def store(case: Case, state: bytes, version: str) -> bool:
         return False
     case_values = _changes(case)
     seen = case.state_version
-    ctes = [update(STATE).where(STATE.c.case_id == case.id).values(state=state, format=version).cte("s")]
+    shape = (tuple(case_values), tuple(tuple(values) for _, values in tasks), len(events))
+    params = {"p_case": case.id, "p_seen": seen, "p_version": seen + 1, "p_state": state, "p_format": version}
+    params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
-        ctes.append(update(TASKS).where(TASKS.c.id == task.id).values(values).cte(f"t{n}"))
-    if events:
-        ctes.append(insert(EVENTS).values([_row(e) for e in events]).cte("e"))
+        params |= {f"t{n}_id": task.id} | {f"t{n}_{name}": value for name, value in values.items()}
+    for n, event in enumerate(events):
+        params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
+    if db.session.execute(_statement(shape), params).first() is None:
+        raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
+    _written(case, tasks, events, seen + 1)
+    return True
+
+
+@cache
+def _statement(shape: _Shape):
+    """The one statement of a step of this shape (changed case columns, changed columns per task,
+    number of events), built once per process; every value is bound per request (no bound name is a
+    column name, or an UPDATE inside would take it for a value to set)."""
+    case_columns, task_columns, n_events = shape
+    ctes = [
+        update(STATE)
+        .where(STATE.c.case_id == bindparam("p_case"))
+        .values(state=bindparam("p_state"), format=bindparam("p_format"))
+        .cte("s")
+    ]
+    for n, columns in enumerate(task_columns):
+        values = {name: bindparam(f"t{n}_{name}", type_=TASKS.c[name].type) for name in columns}
+        ctes.append(update(TASKS).where(TASKS.c.id == bindparam(f"t{n}_id")).values(values).cte(f"t{n}"))
+    if n_events:  # INSERT ... SELECT of bound rows (a multi-row VALUES would not be cacheable)
+        rows = [
+            select(*(bindparam(f"e{n}_{c.name}", type_=c.type).label(c.name) for c in EVENTS.columns))
+            for n in range(n_events)
+        ]
+        source = rows[0] if n_events == 1 else union_all(*rows)
+        ctes.append(insert(EVENTS).from_select([c.name for c in EVENTS.columns], source).cte("e"))
+    values = {name: bindparam(f"c_{name}", type_=CASES.c[name].type) for name in case_columns}
     written = (
         update(CASES)
-        .where(CASES.c.id == case.id, CASES.c.state_version == seen)
-        .values({**case_values, "state_version": seen + 1})
+        .where(CASES.c.id == bindparam("p_case"), CASES.c.state_version == bindparam("p_seen"))
+        .values({**values, "state_version": bindparam("p_version")})
         .returning(CASES.c.id)
         .cte("c")
     )
-    if db.session.execute(select(written.c.id).add_cte(*ctes)).first() is None:
-        raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
-    _written(case, case_values, tasks, events, seen + 1)
-    return True
+    return select(written.c.id).add_cte(*ctes)
 
 
 def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]]]:
@@ -60,24 +90,27 @@ def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict
     if len(events) != len(session.new):
         return None, []
     tasks = []
-    for obj in session.dirty:
-        if obj is case:
+    for state in session.identity_map.all_states():
+        obj = state.obj()
+        if obj is case or obj is None or not state.modified:
             continue
         if not isinstance(obj, Task) or obj.case_id != case.id:
             return None, []
         values = _changes(obj)
         if values:
             tasks.append((obj, values))
-    return sorted(events, key=lambda e: e.seq), tasks
+    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id)
 
 
 def _changes(obj: Any) -> dict:
-    """The changed column values of a persistent object, by column name."""
-    mapper = inspect(obj).mapper
+    """The changed column values of a persistent object, by column name (in the mapper's order)."""
+    state = inspect(obj)
+    mapper = state.mapper
+    unmodified = state.unmodified
     out = {}
     for attr in mapper.column_attrs:
         column = attr.columns[0]
-        if column is mapper.version_id_col:  # moved by the UPDATE itself, checked against what was read
+        if attr.key in unmodified or column is mapper.version_id_col:  # the version: moved by the UPDATE
             continue
         history = get_history(obj, attr.key, passive=PASSIVE_NO_INITIALIZE)  # never loads a deferred column
         if history.added or history.deleted:
@@ -85,17 +118,15 @@ def _changes(obj: Any) -> dict:
     return out
 
 
-def _row(event: Event) -> dict:
-    return {column.name: getattr(event, column.key) for column in EVENTS.columns}
+def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], version: int) -> None:
+    """Tell the session that what was just written is the database's state (nothing left to flush).
 
-
-def _written(case: Case, case_values: dict, tasks: list[tuple[Task, dict]], events: list[Event], version: int) -> None:
-    """Tell the session that what was just written is the database's state (nothing left to flush)."""
+    What the ORM's own flush does after writing (InstanceState._commit_all, not public API: pinned
+    SQLAlchemy; tests/tasks/test_claim_sql.py fails if a second write of the step ever goes out).
+    """
     for event in events:
         db.session.expunge(event)
-    for obj, values in [(case, case_values), *tasks]:
-        mapper = inspect(obj).mapper
-        for column in values:
-            key = mapper.get_property_by_column(obj.__table__.c[column]).key
-            set_committed_value(obj, key, getattr(obj, key))
     set_committed_value(case, "state_version", version)
+    for obj in (case, *(task for task, _ in tasks)):
+        state = inspect(obj)
+        state._commit_all(state.dict, db.session.identity_map)

@@ -7,8 +7,9 @@ A claim reads only the case's chain head and the task's own columns, never the w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import Row, bindparam, func, insert, literal, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from app import clock
 from app.audit import service as audit
@@ -97,37 +98,72 @@ def _locked(task_id: int) -> _Head:
     return _Head(row.id, row.event_seq, row.last_hash, row)
 
 
-def _change(head: _Head, task_id: int, where: tuple, values: dict, event: str, *, actor: str, payload: dict):
+# What each verb matches on the task row (besides its id), and the columns it sets.
+_VERBS = {
+    "task_claimed": ((TASKS.c.state == READY, TASKS.c.assignee.is_(None)), ("state", "assignee", "claimed_at")),
+    "task_unclaimed": (
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
+        ("state", "assignee", "claimed_at"),
+    ),
+    "task_delegated": (
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
+        ("assignee", "claimed_at"),
+    ),
+}
+
+
+@cache
+def _statements(dialect: str, event: str) -> tuple:
+    """The statements of one verb, built once per process (values are bound per request; no bound
+    name is a column name, or an INSERT/UPDATE inside would take it for a value to set).
+
+    PostgreSQL: one statement of data-modifying CTEs (the task UPDATE ... RETURNING, the chain head's
+    UPDATE if the task matched, the event's INSERT if the head moved; the task row comes back only
+    if all three happened). Elsewhere: the task UPDATE ... RETURNING and the head's UPDATE.
+    """
+    where, columns = _VERBS[event]
+    task = (
+        update(TASKS)
+        .where(TASKS.c.id == bindparam("p_task_id"), *where)
+        .values({c: bindparam(f"v_{c}", type_=TASKS.c[c].type) for c in columns})
+        .returning(*TASKS.c)
+    )
+    head = (
+        update(CASES)
+        .where(CASES.c.id == bindparam("p_case_id"), CASES.c.event_seq == bindparam("p_seen"))
+        .values(event_seq=bindparam("p_seq"), last_hash=bindparam("p_hash"), state_version=CASES.c.state_version + 1)
+    )
+    if dialect != "postgresql":
+        return select(Task).from_statement(task).execution_options(populate_existing=True), head
+    t = task.cte("t")
+    c = head.where(select(t.c.id).exists()).returning(CASES.c.id).cte("c")
+    values = [bindparam(f"e_{col.name}", type_=col.type).label(col.name) for col in EVENTS.c]
+    e = insert(EVENTS).from_select([col.name for col in EVENTS.c], select(*values).where(select(c.c.id).exists()))
+    # The task row comes back under the names the API reads (a Task's attribute names).
+    named = [t.c[col.name].label(Task.__mapper__.get_property_by_column(col).key) for col in TASKS.c]
+    return (select(*named).where(select(e.returning(EVENTS.c.seq).cte("e").c.seq).exists()),)
+
+
+def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, payload: dict, holder=None):
     """The task's conditional UPDATE, its event and the case's chain head, all or nothing.
 
     Returns the task when the UPDATE matched, None when someone else won (nothing is written then).
-    On PostgreSQL it is one statement (data-modifying CTEs): the task UPDATE ... RETURNING, the chain
-    head's UPDATE and the event's INSERT, each only if the one before it matched. Elsewhere the
-    same three statements go one after the other.
     """
     seen = head.event_seq
     row = audit.chain(head, event, actor=actor, task_id=task_id, payload=payload, at=values.get("claimed_at"))
-    moved = {"event_seq": head.event_seq, "last_hash": head.last_hash, "state_version": CASES.c.state_version + 1}
-    task = update(TASKS).where(TASKS.c.id == task_id, *where).values(**values)
-    chain_head = update(CASES).where(CASES.c.id == head.id, CASES.c.event_seq == seen).values(**moved)
-    if db.engine.dialect.name != "postgresql":
-        won = db.session.scalars(select(Task).from_statement(task.returning(*TASKS.c))).first()
-        if won is not None:
-            if db.session.execute(chain_head).rowcount != 1:  # impossible under the lock; never silently
-                raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
-            audit.append_all([row])
-        return won
-    t = task.returning(*TASKS.c).cte("t")
-    c = chain_head.where(select(t.c.id).exists()).returning(CASES.c.id).cte("c")
-    e = insert(EVENTS).from_select(list(row), select(*_literals(row)).where(select(c.c.id).exists()))
-    e = e.returning(EVENTS.c.seq).cte("e")
-    fused = select(*t.c).where(select(e.c.seq).exists())
-    return db.session.scalars(select(Task).from_statement(fused).execution_options(populate_existing=True)).first()
-
-
-def _literals(row: dict) -> list:
-    """An event row as typed literals, for INSERT ... SELECT."""
-    return [literal(value, EVENTS.c[name].type).label(name) for name, value in row.items()]
+    params = {"p_task_id": task_id, "p_holder": holder, "p_case_id": head.id, "p_seen": seen}
+    params |= {"p_seq": head.event_seq, "p_hash": head.last_hash} | {f"v_{k}": v for k, v in values.items()}
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        (fused,) = _statements(dialect, event)
+        return db.session.execute(fused, params | {f"e_{k}": v for k, v in row.items()}).first()
+    task, chain_head = _statements(dialect, event)
+    won = db.session.scalars(task, params).first()
+    if won is not None:
+        if db.session.execute(chain_head, params).rowcount != 1:  # impossible under the lock; never silently
+            raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
+        audit.append_all([row])
+    return won
 
 
 def claim(*, task_id: int, principal: Principal) -> Task:
@@ -138,7 +174,6 @@ def claim(*, task_id: int, principal: Principal) -> Task:
     won = _change(
         head,
         task_id,
-        (TASKS.c.state == READY, TASKS.c.assignee.is_(None)),
         {"state": CLAIMED, "assignee": principal.username, "claimed_at": clock.now()},
         "task_claimed",
         actor=principal.username,
@@ -163,10 +198,10 @@ def unclaim(*, task_id: int, principal: Principal) -> Task:
     released = _change(
         head,
         task_id,
-        (TASKS.c.state == CLAIMED, TASKS.c.assignee == principal.username),
         {"state": READY, "assignee": None, "claimed_at": None},
         "task_unclaimed",
         actor=principal.username,
+        holder=principal.username,
         payload={"name": head.task.name},
     )
     if released is None:
@@ -189,10 +224,10 @@ def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Tas
     moved = _change(
         head,
         task_id,
-        (TASKS.c.state == CLAIMED, TASKS.c.assignee == principal.username),
         {"assignee": to, "claimed_at": clock.now()},
         "task_delegated",
         actor=principal.username,
+        holder=principal.username,
         payload={"name": head.task.name, "to": to, "reason": reason},
     )
     if moved is None:
