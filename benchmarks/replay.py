@@ -11,7 +11,7 @@ What is measured, and how
     once before it is completed: 50 events.
 * Measured, per case, `--runs` times after one unmeasured warm-up (the parsed definition is then
   in the per-version cache, as in a running server):
-  - replay: `app.audit.service.replay_case` (one query for the events, the version row, the replay
+  - replay: `app.audit.replay.replay_case` (one query for the events, the version row, the replay
     itself, and the comparison with the stored state, which loads it), in a fresh session each run;
   - http: GET /api/cases/{id}/replay as the auditor (adds auth, the visibility check, JSON);
   - verify: GET /api/audit/verify?case_id=... (the chain of that case recomputed).
@@ -126,13 +126,13 @@ def timed(fn: Callable[[], object], runs: int) -> dict:
 
 def measure(app, api: Client, case_id: str, runs: int) -> dict:
     """Replay (service), replay (HTTP) and verify (HTTP) timings of one case."""
-    from app.audit import service
+    from app.audit.replay import replay_case
     from app.cases.service import get
     from app.extensions import db
 
     def replay_in_service() -> None:
         with app.app_context():
-            result = service.replay_case(case=get(case_id=int(case_id)))
+            result = replay_case(case=get(case_id=int(case_id)))
             assert result.consistent, result
             db.session.remove()
 

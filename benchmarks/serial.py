@@ -23,14 +23,17 @@ What is measured, and how
 * App-server CPU per case: utime+stime (children included) of the gunicorn master and of its worker
   processes from /proc/<pid>/stat, before and after the measured phase, divided by measured cases.
   PostgreSQL backends are not counted (their CPU cannot be attributed cleanly); nor is the client.
-* Storage per case, after the run, over every case in the database (warmup included): PostgreSQL
-  `pg_total_relation_size` of cases, tasks, events (incl. indexes, TOAST, dead row versions and the
-  audit chain), plus the raw payload bytes; SQLite: the `dbstat` virtual table (pages of each table
-  and its indexes), else the growth of the database files.
+* Storage per case, as left (no VACUUM FULL: what a running center keeps on disk), once the database
+  holds --storage-cases cases (default 1,000): after the measured phase, further cases are driven the
+  same way, unmeasured, until it does. PostgreSQL: `pg_total_relation_size` of cases, case_state,
+  tasks, events (incl. indexes, TOAST, dead row versions and the audit chain), plus the raw payload
+  bytes; SQLite: the `dbstat` virtual table (pages of each table and its indexes), else the growth of
+  the database files.
 * Engine floor, in this process, without HTTP or database: the same BPMN parsed once, then for M
   cases start + dump, and per step load (from the dumped state) + complete + ready_tasks + dump, the
   work a complete request does around the engine. The ratio of the HTTP complete median to the
-  engine step median says how much the platform costs on top of the engine.
+  engine step median says how much the platform costs on top of the engine; it is reported only at
+  --concurrency 1 (with several clients, queueing for the two cores is in the HTTP median).
 
 Results are printed as a table and written as JSON to bench-results/serial-<timestamp>.json.
 Run: `make bench BENCH_ARGS="--cases 300"` (with DATABASE_URL=postgresql://... for PostgreSQL).
@@ -95,6 +98,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker, as `make run` (default 4)")
     p.add_argument("--engine-cases", type=int, default=200, help="cases for the in-process engine floor")
+    p.add_argument(
+        "--storage-cases", type=int, default=1000, help="cases in the database when storage is read (default 1000)"
+    )
     p.add_argument("--json", type=Path, default=None, help="result file (default bench-results/serial-<ts>.json)")
     p.add_argument(
         "--fresh",
@@ -547,39 +553,33 @@ def http_results(phase: Phase, server_cpu: float, client_cpu: float) -> dict[str
 
 PG_STORAGE = """
 SELECT (SELECT count(*) FROM cases),
-       pg_total_relation_size('cases'), pg_total_relation_size('tasks'), pg_total_relation_size('events'),
-       (SELECT coalesce(sum(octet_length(state)), 0) FROM cases),
+       pg_total_relation_size('cases'), pg_total_relation_size('case_state'),
+       pg_total_relation_size('tasks'), pg_total_relation_size('events'),
+       (SELECT coalesce(sum(octet_length(state)), 0) FROM case_state),
        (SELECT count(*) FROM events),
        (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e),
        (SELECT coalesce(sum(octet_length(payload::text)), 0) FROM events),
        (SELECT coalesce(sum(pg_column_size(c.*)), 0) FROM cases c)
+         + (SELECT coalesce(sum(pg_column_size(s.*)), 0) FROM case_state s)
          + (SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM tasks t)
          + (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e)
 """
+TABLES = ("cases", "case_state", "tasks", "events")
 
 
-def pg_storage(db: Database, *, compact: bool = False) -> dict[str, Any]:
-    """Bytes per case of cases, tasks and events on PostgreSQL, and the raw bytes inside them.
-
-    compact=True first rewrites the three tables (VACUUM FULL): what the data itself takes once the
-    dead row versions left by updates are gone (autovacuum reuses that space for later cases).
-    """
+def pg_storage(db: Database) -> dict[str, Any]:
+    """Bytes per case of cases, case_state, tasks and events on PostgreSQL as the run left them, and
+    the raw bytes inside them."""
     import psycopg
 
     with psycopg.connect(libpq_url(db.url), autocommit=True) as conn:
-        if compact:
-            conn.execute("VACUUM FULL ANALYZE cases, tasks, events")
-        n, cases, tasks, events, state, n_events, event_rows, payload, live = conn.execute(PG_STORAGE).fetchone()
-    method = "pg_total_relation_size (incl. indexes, TOAST and audit chain)"
+        n, *sizes, state, n_events, event_rows, payload, live = conn.execute(PG_STORAGE).fetchone()
+    per_table = {table: size / n for table, size in zip(TABLES, sizes, strict=True)}
     return {
-        "method": method + (" after VACUUM FULL" if compact else ", as left by the run (dead row versions incl.)"),
+        "method": "pg_total_relation_size (incl. indexes, TOAST and audit chain), as left by the run "
+        "(dead row versions incl., no VACUUM FULL)",
         "cases_in_db": n,
-        "bytes_per_case": {
-            "cases": cases / n,
-            "tasks": tasks / n,
-            "events": events / n,
-            "total": (cases + tasks + events) / n,
-        },
+        "bytes_per_case": {**per_table, "total": sum(per_table.values())},
         "raw": {
             "state_bytes_per_case": state / n,
             "events_per_case": n_events / n,
@@ -594,14 +594,14 @@ def sqlite_storage(db: Database, baseline: int) -> dict[str, Any]:
     """Bytes per case of cases, tasks and events on SQLite (dbstat pages, else file growth)."""
     with sqlite3.connect(db.path) as conn:
         n = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-        state = conn.execute("SELECT coalesce(sum(length(state)), 0) FROM cases").fetchone()[0]
+        state = conn.execute("SELECT coalesce(sum(length(state)), 0) FROM case_state").fetchone()[0]
         n_events, payload = conn.execute(
             "SELECT count(*), coalesce(sum(length(CAST(payload AS BLOB))), 0) FROM events"
         ).fetchone()
         try:
             rows = conn.execute(
                 "SELECT m.tbl_name, sum(d.pgsize) FROM dbstat d JOIN sqlite_schema m ON m.name = d.name "
-                "WHERE m.tbl_name IN ('cases', 'tasks', 'events') GROUP BY m.tbl_name"
+                "WHERE m.tbl_name IN ('cases', 'case_state', 'tasks', 'events') GROUP BY m.tbl_name"
             ).fetchall()
             sizes, method = {name: size / n for name, size in rows}, "dbstat pages (tables and their indexes)"
             sizes["total"] = sum(sizes.values())
@@ -730,7 +730,7 @@ def format_storage(s: dict[str, Any], kind: str) -> list[str]:
     """The storage lines."""
     b = s["bytes_per_case"]
     parts = ", ".join(f"{k} {kib(v)}" for k, v in b.items() if k != "total")
-    label = "incl. indexes and audit chain" if kind == "postgresql" else s["method"]
+    label = "as left, incl. indexes, dead rows and audit chain" if kind == "postgresql" else s["method"]
     raw = s["raw"]
     lines = [
         f"storage/case      {kib(b['total'])} ({label}; {parts}; over {s['cases_in_db']} cases)",
@@ -747,10 +747,10 @@ def format_storage(s: dict[str, Any], kind: str) -> list[str]:
     return lines
 
 
-def format_engine(e: dict[str, Any], ratio: float) -> list[str]:
-    """The engine floor and the ratio."""
+def format_engine(e: dict[str, Any], ratio: float | None) -> list[str]:
+    """The engine floor and the ratio (at concurrency 1 only)."""
     lat = e["latency"]
-    return [
+    lines = [
         f"engine floor      in-process, no HTTP/DB, {e['cases']} cases (parse once {e['parse_ms']:.1f} ms)",
         f"  start+dump      median {lat['start']['median_ms']:.2f} ms",
         f"  step            median {lat['step']['median_ms']:.2f} ms (load {lat['load']['median_ms']:.2f} + "
@@ -758,8 +758,10 @@ def format_engine(e: dict[str, Any], ratio: float) -> list[str]:
         f"p95 {lat['step']['p95_ms']:.2f} ms",
         f"  per case        {e['per_case_ms']:.2f} ms; "
         f"state {e['state_bytes_after_last_step']} B compressed at the end",
-        f"RATIO             HTTP complete median / engine step median = {ratio:.1f}x",
     ]
+    if ratio is None:
+        return lines + ["RATIO             not reported: it means something at --concurrency 1 only (no queueing)"]
+    return lines + [f"RATIO             HTTP complete median / engine step median = {ratio:.1f}x (concurrency 1)"]
 
 
 def write_json(results: dict[str, Any], path: Path | None) -> Path:
@@ -786,12 +788,11 @@ def measure_http(db: Database, args: argparse.Namespace, tmp: Path) -> dict[str,
         phase = run_phase(server.port, tokens, cases=args.cases, concurrency=args.concurrency, first=args.warmup)
         server_cpu = cpu_seconds(server.process.pid) - server_before
         client_cpu = time.process_time() - client_before
+        driven = args.warmup + args.cases
+        if driven < args.storage_cases:  # unmeasured: the database fills up to the storage point
+            run_phase(server.port, tokens, cases=args.storage_cases - driven, concurrency=4, first=driven)
     results = http_results(phase, server_cpu, client_cpu)
-    if db.kind == "postgresql":
-        results["storage"] = pg_storage(db)
-        results["storage_compacted"] = pg_storage(db, compact=True)
-    else:
-        results["storage"] = sqlite_storage(db, baseline)
+    results["storage"] = pg_storage(db) if db.kind == "postgresql" else sqlite_storage(db, baseline)
     return results
 
 
@@ -814,8 +815,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "token_cache_seconds": os.environ.get("TOKEN_CACHE_SECONDS", "30 (default)"),
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
-    ratio = http["latency"]["complete"]["median_ms"] / engine["latency"]["step"]["median_ms"]
-    return {"meta": meta, "http": http, "engine": engine, "ratio_complete_to_engine_step": round(ratio, 2)}
+    ratio = None
+    if args.concurrency == 1:  # with queueing, the HTTP median is no longer the platform's own cost
+        ratio = round(http["latency"]["complete"]["median_ms"] / engine["latency"]["step"]["median_ms"], 2)
+    return {"meta": meta, "http": http, "engine": engine, "ratio_complete_to_engine_step": ratio}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -830,10 +833,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     http, meta = results["http"], results["meta"]
     lines = format_http(http, meta) + format_storage(http["storage"], meta["database"])
-    if "storage_compacted" in http:
-        compacted = http["storage_compacted"]["bytes_per_case"]
-        parts = ", ".join(f"{k} {kib(v)}" for k, v in compacted.items() if k != "total")
-        lines.append(f"  after VACUUM FULL {kib(compacted['total'])}/case ({parts})")
     lines += format_engine(results["engine"], results["ratio_complete_to_engine_step"])
     path = write_json(results, args.json)
     print("\n".join(lines + [f"json              {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"]))

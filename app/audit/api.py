@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.audit import history, service
+from app.audit import history, replay, service
 from app.audit.verify import verify
 from app.cases import service as cases
 from app.identity.principal import current, require_role
@@ -112,7 +112,7 @@ class CaseReplay(MethodView):
     def get(self, args, case_id):
         """Re-run the case from its events on its pinned process version: consistent or the first divergence."""
         case = cases.get_visible(case_id=case_id, principal=current())
-        return service.replay_case(case=case, upto=args.get("upto")).as_dict(case_id=case.id)
+        return replay.replay_case(case=case, upto=args.get("upto")).as_dict(case_id=case.id)
 
 
 @blp.route("/audit/verify")

@@ -34,7 +34,7 @@ def verify_command(case_id):
 @click.option("--upto", type=click.IntRange(min=1), default=None, help="also print the state after event N")
 def replay_command(case_id, upto):
     """Re-run a case from its events on its pinned process version; exit 1 on a divergence."""
-    from app.audit import service
+    from app.audit.replay import replay_case
     from app.cases.service import get
     from app.errors import NotFound
 
@@ -42,7 +42,7 @@ def replay_command(case_id, upto):
         case = get(case_id=case_id)
         if case is None:
             raise NotFound(f"办件 {case_id} 不存在 No such case.")
-        report = service.replay_case(case=case, upto=upto).as_dict(case_id=case.id)
+        report = replay_case(case=case, upto=upto).as_dict(case_id=case.id)
     _print(report)
     sys.exit(0 if report["consistent"] else 1)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app import clock
 from app.audit import service
 from app.audit.recorded import EventLike, RecordedState
+from app.audit.replay import replay_case
 from app.audit.verify import verify
 from app.extensions import db
 from app.identity.models import Department, User
@@ -144,7 +145,7 @@ def document(*, case: Any, principal: Principal) -> dict[str, Any]:
     events = service.chain_events(case_id=case.id)
     matter = get_matter(code=case.matter_code)
     chain = verify(case_id=case.id)
-    replayed = service.replay_case(case=case)
+    replayed = replay_case(case=case)
     applicant = case.applicant or {}
     return {
         "case": case,

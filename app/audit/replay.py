@@ -6,6 +6,9 @@ at its recorded time with the case facts the record gives, and after each step c
 engine does with what the record says (task_ready / task_cancelled / case_completed). The first
 disagreement is the divergence: `expected` is what the record says, `actual` what the process did.
 
+`replay_case(case=...)` is the entry from the database: the case's events, its pinned version and
+its stored state (read through the case runtime), then `replay`.
+
 A step is a workflow event with the events that follow it up to the next workflow event;
 task_cancelled events written just before a case_withdrawn belong to the withdrawal.
 """
@@ -13,14 +16,20 @@ task_cancelled events written just before a case_withdrawn belong to the withdra
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
+
+from app.audit import service as audit
 from app.audit.recorded import EventLike, RecordedState
+from app.cases import runtime
 from app.engine.parser import Definition
 from app.engine.runtime import EngineError, Run
+from app.processes import service as processes
 
 WORKFLOW_EVENTS = frozenset({"case_accepted", "task_completed", "timer_fired", "timers_rescheduled", "case_withdrawn"})
 # Platform events that name a task: the task must be open in the record when they happen.
@@ -370,3 +379,36 @@ class _Player:
 
 def _error(exc: EngineError) -> dict[str, Any]:
     return {"error": str(exc), "element": exc.element}
+
+
+def replay_case(*, case: Any, upto: int | None = None) -> ReplayResult:
+    """Replay a case from its events on the process version they name; compare with its stored state."""
+    events = audit.chain_events(case_id=case.id)
+    pinned = _pinned(case, events)
+    if isinstance(pinned, ReplayResult):
+        return pinned
+    stored = runtime.stored_state(case.id)
+    data = (lambda: runtime.load_run(case, stored).data) if stored is not None else None
+    return replay(pinned, events, upto=upto, stored_data=data)
+
+
+def _pinned(case: Any, events: list[Row]) -> Pinned | ReplayResult:
+    """The version the first event names, checked against the case row and its own stored bytes."""
+    first = (events[0].payload or {}) if events else {}
+    key, number = first.get("process_key"), first.get("process_version")
+    version = processes.get(key=key, version=number) if key and number else None
+    named = {"process_key": key, "process_version": number}
+    if version is None:
+        return mismatch(1, "记录的流程版本不存在 the recorded process version does not exist", named, None)
+    if version.id != case.process_version_id:
+        return mismatch(
+            1,
+            "办件固定的流程版本与记录不符 the case is pinned to another version than its record names",
+            named,
+            {"process_version_id": case.process_version_id},
+        )
+    if hashlib.sha256(version.xml).hexdigest() != version.hash:
+        return mismatch(
+            1, "流程版本文件已被改动 the stored process file no longer matches its hash", version.hash, "changed"
+        )
+    return Pinned(version.key, version.version, version.hash, processes.definition(version.id))

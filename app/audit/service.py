@@ -12,11 +12,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, event, select
+from sqlalchemy import Row, event, insert, select
 
 from app import clock
 from app.audit.models import Event
-from app.audit.replay import Pinned, ReplayResult, mismatch, replay
 from app.extensions import db
 
 GENESIS = bytes(32)
@@ -67,6 +66,38 @@ def chain_hash(prev_hash: bytes, canonical_bytes: bytes) -> bytes:
     return hashlib.sha256(prev_hash + canonical_bytes).digest()
 
 
+def chain(
+    head: Any,
+    type: str,
+    *,
+    actor: str,
+    payload: dict | None = None,
+    task_id: int | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """The next event of `head`'s chain as a row (its hash computed); moves head.event_seq and last_hash.
+
+    `head` is the case row or anything with id, event_seq and last_hash: record() and the set-based
+    passes both chain through here, so their events are the same bytes and hashes.
+    """
+    at = at or clock.now()
+    payload = payload or {}
+    seq = head.event_seq + 1
+    body = canonical(case_id=head.id, seq=seq, at=at, actor=actor, type=type, task_id=task_id, payload=payload)
+    digest = chain_hash(head.last_hash or GENESIS, body)
+    head.event_seq, head.last_hash = seq, digest
+    return {
+        "case_id": head.id,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "type": type,
+        "task_id": task_id,
+        "payload": payload,
+        "hash": digest,
+    }
+
+
 def record(
     case: Any,
     type: str,
@@ -77,20 +108,15 @@ def record(
     at: datetime | None = None,
 ) -> Event:
     """Append an event to `case`'s chain; the caller holds the case row (locked) and commits."""
-    at = at or clock.now()
-    payload = payload or {}
-    seq = case.event_seq + 1
-    prev = case.last_hash or GENESIS
-    digest = chain_hash(
-        prev, canonical(case_id=case.id, seq=seq, at=at, actor=actor, type=type, task_id=task_id, payload=payload)
-    )
-    event = Event(
-        case_id=case.id, seq=seq, at=at, actor=actor, type=type, task_id=task_id, payload=payload, hash=digest
-    )
+    event = Event(**chain(case, type, actor=actor, payload=payload, task_id=task_id, at=at))
     db.session.add(event)
-    case.event_seq = seq
-    case.last_hash = digest
     return event
+
+
+def append_all(rows: list[dict]) -> None:
+    """Insert rows made by chain() in one executemany; the caller moves the cases' chain heads."""
+    if rows:
+        db.session.execute(insert(Event.__table__), rows)
 
 
 def list_events(*, case_id: int) -> list[dict]:
@@ -124,39 +150,3 @@ def chain_events(*, case_id: int) -> list[Row]:
             .order_by(Event.seq)
         ).all()
     )
-
-
-def replay_case(*, case: Any, upto: int | None = None) -> ReplayResult:
-    """Replay a case from its events on the process version they name; compare with its stored state."""
-    from app.cases.service import load_run  # cases imports audit: resolve at call time
-
-    events = chain_events(case_id=case.id)
-    pinned = _pinned(case, events)
-    if isinstance(pinned, ReplayResult):
-        return pinned
-    stored = (lambda: load_run(case).data) if case.state is not None else None
-    return replay(pinned, events, upto=upto, stored_data=stored)
-
-
-def _pinned(case: Any, events: list[Row]) -> Pinned | ReplayResult:
-    """The version the first event names, checked against the case row and its own stored bytes."""
-    from app.processes import service as processes
-
-    first = (events[0].payload or {}) if events else {}
-    key, number = first.get("process_key"), first.get("process_version")
-    version = processes.get(key=key, version=number) if key and number else None
-    named = {"process_key": key, "process_version": number}
-    if version is None:
-        return mismatch(1, "记录的流程版本不存在 the recorded process version does not exist", named, None)
-    if version.id != case.process_version_id:
-        return mismatch(
-            1,
-            "办件固定的流程版本与记录不符 the case is pinned to another version than its record names",
-            named,
-            {"process_version_id": case.process_version_id},
-        )
-    if hashlib.sha256(version.xml).hexdigest() != version.hash:
-        return mismatch(
-            1, "流程版本文件已被改动 the stored process file no longer matches its hash", version.hash, "changed"
-        )
-    return Pinned(version.key, version.version, version.hash, processes.definition(version.id))

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.cases import lifecycle, service
+from app.cases import lifecycle, runtime, service
 from app.cases.schemas import (
     CaseCreateSchema,
     CaseFilterArgs,
@@ -33,7 +33,7 @@ class Cases(MethodView):
     def post(self, body):
         """受理: accept an application of a matter; the case runs to its first human tasks."""
         principal = current()
-        case = service.accept(principal=principal, **body)
+        case = runtime.accept(principal=principal, **body)
         return service.view(case, principal, service.open_tasks([case.id])[case.id])
 
 

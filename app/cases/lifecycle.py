@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from app import clock
 from app.audit import service as audit
+from app.cases import runtime
 from app.cases.models import COMPLETED, IN_PROGRESS, SUSPENDED, WITHDRAWN, Case
+from app.cases.service import get_visible
 from app.deadlines import service as deadlines
 from app.errors import Conflict, Forbidden
 from app.identity.principal import Principal
+from app.matters.service import get_or_raise as get_matter
 from app.tasks import service as tasks
-from app.tasks.models import CANCELLED
 
 EXTENSION_DAYS = {"parallel": 15}  # joint handling +15; everything else +10 (行政许可法 art. 42)
 DEFAULT_EXTENSION_DAYS = 10
@@ -17,8 +19,6 @@ STAFF = ("window", "reviewer", "leader")
 
 
 def _lock_for(case_id: int, principal: Principal, roles: tuple[str, ...]) -> Case:
-    from app.cases.service import get_visible
-
     get_visible(case_id=case_id, principal=principal)
     if not principal.has_role(*roles):
         raise Forbidden(f"需要以下角色之一：{', '.join(roles)} One of these roles is required.")
@@ -54,15 +54,11 @@ def resume(*, case_id: int, principal: Principal, note: str | None) -> Case:
 
 def _reschedule(case: Case, principal: Principal) -> None:
     """Date timers on the case's deadlines (e.g. a 督办 at promised_due()) follow the new dates."""
-    from app.cases.service import reschedule
-
-    reschedule(case, actor=principal.username, now=clock.now())
+    runtime.reschedule(case, actor=principal.username, now=clock.now())
 
 
 def extend(*, case_id: int, principal: Principal, reason: str) -> Case:
     """Extend the statutory limit once (+10 working days, +15 for joint handling), by a leader."""
-    from app.matters.service import get_or_raise as get_matter
-
     case = _lock_for(case_id, principal, ("leader",))
     if case.status not in (IN_PROGRESS, SUSPENDED):
         raise Conflict("办件已办结或撤回，不能延期 A closed case cannot be extended.")
@@ -83,22 +79,13 @@ def extend(*, case_id: int, principal: Principal, reason: str) -> Case:
 
 def withdraw(*, case_id: int, principal: Principal, reason: str) -> Case:
     """The applicant withdraws (撤回): the workflow is cancelled and every open task with it."""
-    from app.cases.service import load_run
-
     case = _lock_for(case_id, principal, ("window",))
     if case.status in (COMPLETED, WITHDRAWN):
         raise Conflict(f"办件状态为 {case.status}，不能撤回 The case is already closed.")
     now = clock.now()
-    run = load_run(case)
-    run.cancel()
-    for row in tasks.list_open(case.id):
-        row.state = CANCELLED
-        audit.record(
-            case, "task_cancelled", actor=principal.username, task_id=row.id, at=now, payload={"name": row.name}
-        )
+    runtime.withdraw(case, actor=principal.username, now=now)
     for suspension in deadlines.open_suspensions(case.id):
         suspension.ended_at, suspension.ended_by, suspension.note = now, principal.username, "撤回"
-    case.state, case.state_format = run.dump()
     case.status, case.completed_at, case.clock_stopped_since, case.next_timer_at = WITHDRAWN, now, None, None
     audit.record(case, "case_withdrawn", actor=principal.username, at=now, payload={"reason": reason})
     return case

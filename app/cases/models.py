@@ -1,8 +1,10 @@
 """A case (办件): one application of one matter, from acceptance to result.
 
-The row carries the workflow state (without the spec), its deadlines as absolute timestamps, and
-the head of its audit chain (event_seq, last_hash), so that every change to a case, its events
-included, is serialized by one row lock.
+The case row carries its deadlines as absolute timestamps and the head of its audit chain
+(event_seq, last_hash), so that every change to a case, its events included, is serialized by one
+row lock. The workflow state (without the spec) lives apart in `case_state`: the case row stays
+small, so its frequent updates (a claim, a warning) stay cheap and HOT, and a claim never reads
+the state.
 """
 
 from __future__ import annotations
@@ -71,11 +73,18 @@ class Case(db.Model):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evaluation: Mapped[str | None] = mapped_column(String(20))
     incident: Mapped[str | None] = mapped_column(String(500))
-    state: Mapped[bytes | None] = mapped_column(LargeBinary)
-    state_format: Mapped[str | None] = mapped_column(String(40))
     state_version: Mapped[int] = mapped_column(default=0)
     event_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     # Two completions of one case never interleave: the UPDATE checks the version it read.
     __mapper_args__ = {"version_id_col": state_version}
+
+
+class CaseState(db.Model):
+    """The workflow state of a case (no spec) and its serializer version: written by the case runtime."""
+
+    __tablename__ = "case_state"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    format: Mapped[str] = mapped_column(String(40))

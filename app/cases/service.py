@@ -1,23 +1,13 @@
-"""Cases (办件): accept an application, store its workflow, list and show cases."""
+"""Cases (办件): find, list and show cases; the rules on materials. Workflow changes: app/cases/runtime.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import func, select
 
-from app import clock
-from app.audit import service as audit
-from app.cases import fan_out
-from app.cases.models import COMPLETED, IN_PROGRESS, Case
-from app.deadlines import service as deadlines
-from app.engine.runtime import EngineError, Run
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.cases.models import Case
+from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
-from app.matters import service as matters
-from app.processes import service as processes
-from app.tasks import service as tasks
 from app.tasks.models import OPEN_STATES, Task
 
 SEE_ALL = ("window", "supervisor", "auditor")
@@ -49,65 +39,6 @@ def _works_on(case: Case, principal: Principal) -> bool:
     return found is not None
 
 
-def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
-    """受理: check the materials, pin the published process version and limits, start the workflow, audit."""
-    if not principal.has_role("window"):
-        raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
-    matter = matters.get_or_raise(code=matter_code)
-    deferred = _check_materials(matter.materials, materials)
-    version = processes.published(key=matter.process_key)
-    if version is None:
-        raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
-    definition = processes.definition(version.id)
-    fan_out.check(definition, {**matter.process_data, **data})
-    now = clock.now()
-    due = deadlines.due_dates(
-        accepted_at=now,
-        statutory_days=matter.statutory_days,
-        promised_days=matter.promised_days,
-        warning_days=matter.warning_days,
-    )
-    case = Case(
-        matter_code=matter.code,
-        department=matter.department,
-        process_version_id=version.id,
-        status=IN_PROGRESS,
-        applicant=applicant,
-        materials=materials,
-        accepted_at=now,
-        accepted_by=principal.username,
-        statutory_days=matter.statutory_days,
-        promised_days=matter.promised_days,
-        **due,
-    )
-    db.session.add(case)
-    db.session.flush()
-    case.number = f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
-    start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
-    try:
-        run = Run.start(definition, start_data, at=now, facts=facts(case))
-    except EngineError as exc:
-        raise tasks.CaseIncident(str(exc), element=exc.element) from exc
-    audit.record(
-        case,
-        "case_accepted",
-        actor=principal.username,
-        at=now,
-        payload={
-            "number": case.number,
-            "matter_code": matter.code,
-            "process_key": version.key,
-            "process_version": version.version,
-            "process_hash": version.hash,
-            "data": start_data,
-            "deadlines": deadline_payload(case),
-        },
-    )
-    tasks.sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
-    store_run(case, run, actor=principal.username, now=now)
-    return case
-
-
 def deadline_payload(case: Case) -> dict:
     """The case's deadlines as an event records them."""
     return {
@@ -117,7 +48,7 @@ def deadline_payload(case: Case) -> dict:
     }
 
 
-def _check_materials(catalog: list[dict], provided: list[dict]) -> list[str]:
+def check_materials(catalog: list[dict], provided: list[dict]) -> list[str]:
     """Missing required materials that cannot be deferred -> 422 naming them; returns those deferred."""
     known = {m["name"] for m in catalog}
     unknown = sorted({m["name"] for m in provided} - known)
@@ -132,79 +63,6 @@ def _check_materials(catalog: list[dict], provided: list[dict]) -> list[str]:
             missing=missing,
         )
     return [m["name"] for m in catalog if m["required"] and m["deferrable"] and m["name"] not in present]
-
-
-def load_run(case: Case) -> Run:
-    """The case's workflow, loaded on its pinned process version."""
-    return Run.load(processes.definition(case.process_version_id), case.state, case.state_format, facts=facts(case))
-
-
-def reschedule(case: Case, *, actor: str, now: datetime, run: Run | None = None) -> None:
-    """The case's deadlines moved: re-evaluate its date timers on them (and fire any now due).
-
-    With `run` (a workflow already in memory, stored by the caller) that run is used; otherwise the
-    case's workflow is loaded and stored here. One `timers_rescheduled` event records the new facts,
-    so a replay reschedules at the same point.
-    """
-    own = run is None
-    run = run or load_run(case)
-    run.facts = facts(case)
-    try:
-        moved, fired = run.reschedule_timers(at=now)
-    except EngineError as exc:
-        raise tasks.CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
-    if not moved:
-        return
-    audit.record(case, "timers_rescheduled", actor=actor, at=now, payload={"elements": moved, "facts": run.facts})
-    if fired:
-        audit.record(case, "timer_fired", actor="system", at=now, payload={"elements": fired})
-    if own:  # otherwise the caller syncs the tasks and stores the run
-        if fired:
-            tasks.sync(case=case, run=run, actor="system", now=now)
-        store_run(case, run, actor=actor, now=now)
-
-
-def facts(case: Case) -> dict:
-    """What expressions may know about the case (see app/deadlines/functions.py)."""
-    return {
-        "promised_due": case.promised_due.isoformat(),
-        "statutory_due": case.statutory_due.isoformat(),
-        "accepted_at": case.accepted_at.isoformat(),
-    }
-
-
-def store_run(case: Case, run: Run, *, actor: str, now: datetime) -> None:
-    """Write the workflow state back to the case; close the case when the process has ended."""
-    case.state, case.state_format = run.dump()
-    case.next_timer_at = run.next_timer_due()
-    if run.completed and case.end_event is None:
-        end, result = run.end_reached(), run.result()
-        case.end_event, case.clock_stopped_since = end, None
-        if case.status != COMPLETED:
-            close(case, result=result, actor=actor, now=now, end=end)
-        else:
-            # Decided earlier (办结); the steps after the decision (a commitment's verification) ended.
-            # The result may change: an approval revoked (撤销) on a false pledge.
-            final = result or case.result
-            audit.record(
-                case, "case_closed", actor=actor, at=now, payload={"previous": case.result, "result": final, "end": end}
-            )
-            case.result = final
-    db.session.flush()
-
-
-def close(
-    case: Case, *, result: str | None, actor: str, now: datetime, end: str | None, continues: bool = False
-) -> None:
-    """办结: the decision is made; the clocks and the warning sweep stop for this case.
-
-    `continues`: decided at a step (`end` is its element id) while the workflow runs on.
-    """
-    case.status, case.result, case.completed_at, case.clock_stopped_since = COMPLETED, result, now, None
-    payload = {"result": result, "end": end}
-    if continues:
-        payload["continues"] = True
-    audit.record(case, "case_completed", actor=actor, at=now, payload=payload)
 
 
 def list_cases(

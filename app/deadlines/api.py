@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.deadlines import calendar, service
+from app.deadlines import calendar, jobs
 from app.deadlines.schemas import CalendarYearOutSchema, CalendarYearSchema, DueArgs, DueSchema
 from app.errors import Invalid
 from app.identity.principal import current, require_role
@@ -30,7 +30,7 @@ class CalendarYearView(MethodView):
                 errors={"year": ["must equal the year in the path"]},
             )
         calendar.load_year(year=year, source=body["source"], days=body["days"])
-        changed = service.recompute_provisional(actor=principal.username, year=year)
+        changed = jobs.recompute_provisional(actor=principal.username, year=year)
         return {**calendar.get_year(year=year), "recomputed_cases": changed}
 
 

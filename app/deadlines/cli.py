@@ -29,7 +29,7 @@ def import_year(file):
     """Load a year from a JSON file {year, source, days: [{date, workday, name}]}; recompute provisional cases."""
     from marshmallow import ValidationError
 
-    from app.deadlines import calendar, service
+    from app.deadlines import calendar, jobs
 
     try:
         body = CalendarYearSchema().load(json.load(file))
@@ -37,7 +37,7 @@ def import_year(file):
         raise click.ClickException(f"invalid calendar file: {exc}") from exc
     with command_transaction():
         count = calendar.load_year(year=body["year"], source=body["source"], days=body["days"])
-        changed = service.recompute_provisional(actor="calendar-import", year=body["year"])
+        changed = jobs.recompute_provisional(actor="calendar-import", year=body["year"])
     click.echo(f"{body['year']}: {count} days loaded; {changed} cases recomputed")
 
 

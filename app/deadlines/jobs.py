@@ -1,26 +1,56 @@
-"""The scheduler's jobs: the deadline sweep and firing due BPMN timers. Each returns (examined, changed).
+"""The scheduler's jobs: the deadline sweep, firing due BPMN timers, and recomputing provisional
+deadlines after a calendar load. The passes return (examined, changed).
 
-Both are idempotent (they act only on rows whose stored state lags behind the clock and move them
-forward under a row lock), set-based (indexed timestamp comparisons pick the rows; Python touches
-only the rows that change), and they catch up everything that fell due while nothing ran.
+All are idempotent (they act only on rows whose stored state lags behind the clock and move them
+forward under a row lock) and they catch up everything that fell due while nothing ran. The two
+sweeps are set-based: indexed probes pick the lagging rows, one locking read takes a whole batch
+(SKIP LOCKED: rows another pass holds come round again), Python computes the new levels and chains
+their events (the same hash chain as recording them one by one), and one executemany each writes
+the events, the rows and the cases' chain heads. Timers run each case's workflow through the case
+runtime, one case at a time.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, union
+from sqlalchemy import bindparam, select, union, update
 
 from app import clock
 from app.audit import service as audit
-from app.cases.models import IN_PROGRESS, Case
-from app.deadlines.service import case_level, level, set_case_level
-from app.engine.errors import EngineError
+from app.cases import incidents
+from app.cases.models import IN_PROGRESS, SUSPENDED, Case
+from app.cases.runtime import load_run, reschedule, store_run, sync
+from app.deadlines.service import level, recompute, step_due, warning_days_for
+from app.deadlines.workdays import SHANGHAI
+from app.engine.runtime import EngineError
+from app.errors import CaseIncident
 from app.extensions import db
 from app.tasks.models import OPEN_STATES, Task
 
 SYSTEM = "system"
-BATCH = 500
+BATCH = 500  # timers: one case's workflow at a time
+SWEEP_BATCH = 5000  # level changes: set-based, a batch is a few statements
+CASES, TASKS = Case.__table__, Task.__table__
+
+# Chain heads of the cases whose events a sweep wrote (the row was locked by the sweep's read).
+_MOVE_HEAD = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("b_id"))
+    .values(event_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"), state_version=CASES.c.state_version + 1)
+)
+_CASE_LEVEL = _MOVE_HEAD.values(warning=bindparam("b_level"))
+_TASK_LEVEL = update(TASKS).where(TASKS.c.id == bindparam("b_id")).values(warning=bindparam("b_level"))
+
+
+@dataclass
+class _Head:
+    """A case's chain head as a sweep read it."""
+
+    id: int
+    event_seq: int
+    last_hash: bytes | None
 
 
 def _lock(case_id: int) -> Case | None:
@@ -28,80 +58,92 @@ def _lock(case_id: int) -> Case | None:
     return db.session.get(Case, case_id, with_for_update={"skip_locked": True}, populate_existing=True)
 
 
-def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
-    """Raise the warning level of every running case whose deadlines the clock has passed."""
-    now = now or clock.now()
+def _lagging_cases(now: datetime) -> list[int]:
+    """Ids of running cases whose level lags the clock: one index-ordered probe per way of lagging
+    (each uses its partial index), merged, so the cost is the lagging rows, not the table."""
     running = (Case.status == IN_PROGRESS, Case.clock_stopped_since.is_(None))
-    # One index-ordered probe per way of lagging (each uses its partial index), merged: the cost is the
-    # number of lagging rows, not the size of the table.
     probes = [
         select(Case.id)
         .where(*running, Case.statutory_due < now, Case.warning != "breach")
-        .order_by(Case.statutory_due)
-        .limit(BATCH)
-        .subquery(),
+        .order_by(Case.statutory_due),
         select(Case.id)
         .where(*running, Case.promised_due < now, Case.warning.in_(("ok", "warning")))
-        .order_by(Case.promised_due)
-        .limit(BATCH)
-        .subquery(),
-        select(Case.id)
-        .where(*running, Case.warning_at <= now, Case.warning == "ok")
-        .order_by(Case.warning_at)
-        .limit(BATCH)
-        .subquery(),
+        .order_by(Case.promised_due),
+        select(Case.id).where(*running, Case.warning_at <= now, Case.warning == "ok").order_by(Case.warning_at),
     ]
-    merged = union(*(select(p.c.id) for p in probes)).subquery()
-    ids = db.session.scalars(select(merged.c.id).order_by(merged.c.id).limit(BATCH)).all()
-    changed = 0
-    for case_id in ids:
-        case = _lock(case_id)
-        if case is not None and case.status == IN_PROGRESS and case.clock_stopped_since is None:
-            changed += set_case_level(case, case_level(case, now), at=now)
-    db.session.flush()
-    return len(ids), changed
+    merged = union(*(select(p.limit(SWEEP_BATCH).subquery().c.id) for p in probes)).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id).limit(SWEEP_BATCH)))
+
+
+def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
+    """Raise the warning level of every running case whose deadlines the clock has passed."""
+    now = now or clock.now()
+    ids = _lagging_cases(now)
+    if not ids:
+        return 0, 0
+    rows = db.session.execute(
+        select(Case.id, Case.event_seq, Case.last_hash, Case.warning, Case.warning_at, Case.promised_due)
+        .add_columns(Case.statutory_due)
+        .where(Case.id.in_(ids), Case.status == IN_PROGRESS, Case.clock_stopped_since.is_(None))
+        .order_by(Case.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    events, heads = [], []
+    for row in rows:
+        new = level(now=now, warning_at=row.warning_at, promised_due=row.promised_due, statutory_due=row.statutory_due)
+        if new == row.warning:
+            continue
+        head = _Head(row.id, row.event_seq, row.last_hash)
+        payload = {"scope": "case", "level": new, "previous": row.warning}
+        events.append(audit.chain(head, "warning_changed", actor=SYSTEM, at=now, payload=payload))
+        heads.append({"b_id": head.id, "b_seq": head.event_seq, "b_hash": head.last_hash, "b_level": new})
+    if heads:
+        audit.append_all(events)
+        db.session.execute(_CASE_LEVEL, heads)
+    return len(ids), len(heads)
+
+
+def _lagging_tasks(now: datetime) -> list[int]:
+    """Ids of open steps with their own limit whose level lags the clock (cases' clocks running)."""
+    running = select(Case.id).where(Case.id == Task.case_id, Case.clock_stopped_since.is_(None)).exists()
+    open_ = Task.state.in_(OPEN_STATES)
+    probes = [
+        select(Task.id).where(open_, Task.due_at < now, Task.warning != "overdue", running).order_by(Task.due_at),
+        select(Task.id).where(open_, Task.warning_at <= now, Task.warning == "ok", running).order_by(Task.warning_at),
+    ]
+    merged = union(*(select(p.limit(SWEEP_BATCH).subquery().c.id) for p in probes)).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id).limit(SWEEP_BATCH)))
 
 
 def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
     """Raise the warning level of every open step with its own limit that the clock has passed."""
     now = now or clock.now()
-    running = select(Case.id).where(Case.id == Task.case_id, Case.clock_stopped_since.is_(None)).exists()
-    probes = [
-        select(Task.id, Task.case_id)
-        .where(Task.state.in_(OPEN_STATES), Task.due_at < now, Task.warning != "overdue", running)
-        .order_by(Task.due_at)
-        .limit(BATCH)
-        .subquery(),
-        select(Task.id, Task.case_id)
-        .where(Task.state.in_(OPEN_STATES), Task.warning_at <= now, Task.warning == "ok", running)
-        .order_by(Task.warning_at)
-        .limit(BATCH)
-        .subquery(),
-    ]
-    merged = union(*(select(p.c.id, p.c.case_id) for p in probes)).subquery()
+    ids = _lagging_tasks(now)
+    if not ids:
+        return 0, 0
     rows = db.session.execute(
-        select(merged.c.id, merged.c.case_id).order_by(merged.c.case_id, merged.c.id).limit(BATCH)
+        select(Task.id, Task.case_id, Task.name, Task.warning, Task.warning_at, Task.due_at)
+        .add_columns(Case.event_seq, Case.last_hash)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.id.in_(ids), Task.state.in_(OPEN_STATES))
+        .order_by(Task.case_id, Task.id)
+        .with_for_update(of=Case, skip_locked=True)
     ).all()
-    changed = 0
-    for task_id, case_id in rows:
-        case = _lock(case_id)
-        task = db.session.get(Task, task_id, populate_existing=True)
-        if case is None or task.state not in OPEN_STATES:
+    events, levels, heads = [], [], {}
+    for row in rows:
+        new = level(now=now, warning_at=row.warning_at, promised_due=row.due_at)
+        if new == row.warning:
             continue
-        new = level(now=now, warning_at=task.warning_at, promised_due=task.due_at)
-        if new != task.warning:
-            audit.record(
-                case,
-                "warning_changed",
-                actor=SYSTEM,
-                task_id=task.id,
-                at=now,
-                payload={"scope": "task", "name": task.name, "level": new, "previous": task.warning},
-            )
-            task.warning = new
-            changed += 1
-    db.session.flush()
-    return len(rows), changed
+        head = heads.setdefault(row.case_id, _Head(row.case_id, row.event_seq, row.last_hash))
+        payload = {"scope": "task", "name": row.name, "level": new, "previous": row.warning}
+        events.append(audit.chain(head, "warning_changed", actor=SYSTEM, task_id=row.id, at=now, payload=payload))
+        levels.append({"b_id": row.id, "b_level": new})
+    if levels:
+        audit.append_all(events)
+        db.session.execute(_TASK_LEVEL, levels)
+        moved = [{"b_id": h.id, "b_seq": h.event_seq, "b_hash": h.last_hash} for h in heads.values()]
+        db.session.execute(_MOVE_HEAD, moved)
+    return len(ids), len(levels)
 
 
 def fire_timers(now: datetime | None = None) -> tuple[int, int]:
@@ -110,9 +152,6 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
     Each case runs in a savepoint of its own within the engine's budget: a case whose step fails or
     exceeds the budget is rolled back to where it was, marked with an incident (its timer is not
     retried until someone repairs it), and the pass goes on with every other case."""
-    from app.cases import incidents
-    from app.errors import CaseIncident
-
     now = now or clock.now()
     ids = db.session.scalars(
         select(Case.id)
@@ -140,9 +179,6 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
 
 def _fire_case(case_id: int, now: datetime) -> int:
     """Fire one case's due timers (1 if any fired, else 0); EngineError or CaseIncident when it cannot."""
-    from app.cases.service import load_run, store_run
-    from app.tasks.service import sync
-
     case = _lock(case_id)
     # Timers run while the workflow runs: in progress, or decided with steps after the decision.
     if case is None or case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
@@ -154,3 +190,44 @@ def _fire_case(case_id: int, now: datetime) -> int:
         sync(case=case, run=run, actor=SYSTEM, now=now)
     store_run(case, run, actor=SYSTEM, now=now)
     return 1 if elements else 0
+
+
+def recompute_provisional(*, actor: str, year: int) -> int:
+    """After `year`'s arrangement is loaded: recompute every open case whose deadlines were provisional,
+    and every open step with its own limit due in that year or later.
+
+    Each case whose due dates change gets one `deadlines_recomputed` event. Returns how many changed.
+    """
+    since = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    for task in db.session.scalars(
+        select(Task).where(Task.state.in_(OPEN_STATES), Task.limit_days.is_not(None), Task.due_at >= since)
+    ):
+        task.due_at, task.warning_at = step_due(
+            started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
+        )
+
+    ids = db.session.scalars(
+        select(Case.id).where(Case.provisional.is_(True), Case.status.in_((IN_PROGRESS, SUSPENDED))).order_by(Case.id)
+    ).all()
+    changed = 0
+    for case_id in ids:
+        case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+        before = (case.statutory_due, case.promised_due, case.provisional)
+        recompute(case, warning_days=warning_days_for(case))
+        if (case.statutory_due, case.promised_due, case.provisional) != before:
+            audit.record(
+                case,
+                "deadlines_recomputed",
+                actor=actor,
+                payload={
+                    "reason": "日历更新 calendar loaded",
+                    "statutory_due": case.statutory_due.isoformat(),
+                    "promised_due": case.promised_due.isoformat(),
+                    "provisional": case.provisional,
+                    "previous": {"statutory_due": before[0].isoformat(), "promised_due": before[1].isoformat()},
+                },
+            )
+            changed += 1
+            reschedule(case, actor=actor, now=clock.now())
+    db.session.flush()
+    return changed

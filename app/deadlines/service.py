@@ -13,6 +13,8 @@ from app.deadlines import calendar
 from app.deadlines.models import Suspension
 from app.deadlines.workdays import SHANGHAI, local_date
 from app.extensions import db
+from app.matters.models import Matter
+from app.tasks.models import OPEN_STATES, Task
 
 LEVELS = ("ok", "warning", "overdue", "breach")
 CORRECTION, SPECIAL_PROCEDURE = "correction", "special_procedure"
@@ -25,8 +27,6 @@ def default_warning_days() -> int:
 
 def warning_days_for(case) -> int | None:
     """The warning threshold of the case's matter (None: the configured default)."""
-    from app.matters.models import Matter
-
     return db.session.scalar(select(Matter.warning_days).where(Matter.code == case.matter_code))
 
 
@@ -179,57 +179,9 @@ def _shift_open_steps(case_id: int, added: int) -> None:
         )
 
 
-def _open_steps(case_id: int) -> list:
-    from app.tasks.models import OPEN_STATES, Task
-
+def _open_steps(case_id: int) -> list[Task]:
     return list(
         db.session.scalars(
             select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_STATES), Task.limit_days.is_not(None))
         )
     )
-
-
-def recompute_provisional(*, actor: str, year: int) -> int:
-    """After `year`'s arrangement is loaded: recompute every open case whose deadlines were provisional,
-    and every open step with its own limit due in that year or later.
-
-    Each case whose due dates change gets one `deadlines_recomputed` event. Returns how many changed.
-    """
-    from app.cases.models import IN_PROGRESS, SUSPENDED, Case
-    from app.tasks.models import OPEN_STATES, Task
-
-    since = datetime(year, 1, 1, tzinfo=SHANGHAI)
-    for task in db.session.scalars(
-        select(Task).where(Task.state.in_(OPEN_STATES), Task.limit_days.is_not(None), Task.due_at >= since)
-    ):
-        task.due_at, task.warning_at = step_due(
-            started_at=task.created_at, limit_days=task.limit_days + task.shifted_days
-        )
-
-    ids = db.session.scalars(
-        select(Case.id).where(Case.provisional.is_(True), Case.status.in_((IN_PROGRESS, SUSPENDED))).order_by(Case.id)
-    ).all()
-    changed = 0
-    for case_id in ids:
-        case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
-        before = (case.statutory_due, case.promised_due, case.provisional)
-        recompute(case, warning_days=warning_days_for(case))
-        if (case.statutory_due, case.promised_due, case.provisional) != before:
-            audit.record(
-                case,
-                "deadlines_recomputed",
-                actor=actor,
-                payload={
-                    "reason": "日历更新 calendar loaded",
-                    "statutory_due": case.statutory_due.isoformat(),
-                    "promised_due": case.promised_due.isoformat(),
-                    "provisional": case.provisional,
-                    "previous": {"statutory_due": before[0].isoformat(), "promised_due": before[1].isoformat()},
-                },
-            )
-            changed += 1
-            from app.cases.service import reschedule
-
-            reschedule(case, actor=actor, now=clock.now())
-    db.session.flush()
-    return changed

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.cases import runtime
 from app.cases.models import Case
 from app.extensions import db
 from app.identity.principal import current
@@ -74,10 +75,13 @@ class Complete(MethodView):
         """Finish a task one holds; decision tasks need `approved`, and an opinion when rejecting.
 
         The answer carries the case's status and its open tasks afterwards."""
-        task, case, open_rows = service.complete(task_id=task_id, principal=current(), data=body["data"])
+        task, case, open_rows = runtime.complete(task_id=task_id, principal=current(), data=body["data"])
         progress = {"id": case.id, "status": case.status, "result": case.result, "open_tasks": open_rows}
         return {**_as_dict(task), "case": progress}
 
 
+TASK_FIELDS = tuple(TaskSchema().fields)  # once, not a schema instance per request
+
+
 def _as_dict(task) -> dict:
-    return {name: getattr(task, name) for name in TaskSchema().fields}
+    return {name: getattr(task, name) for name in TASK_FIELDS}

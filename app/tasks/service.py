@@ -1,21 +1,27 @@
-"""Human tasks: keep the task table in step with the engine; claim, unclaim, delegate, complete."""
+"""Human tasks, row by row: the inbox, claim, unclaim, delegate, and the case lock.
+
+Completing a task changes the case's workflow: that is the case runtime's (app/cases/runtime.py).
+A claim reads only the case's chain head and the task's own columns, never the workflow state.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 
 from app import clock
 from app.audit import service as audit
-from app.cases.models import COMPLETED as CASE_COMPLETED
-from app.cases.models import IN_PROGRESS, Case
-from app.deadlines import service as deadlines
-from app.engine.runtime import EngineError, ReadyTask, Run
-from app.errors import CaseIncident, Conflict, Forbidden, Invalid, NotFound
+from app.audit.models import Event
+from app.cases.models import Case
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
 from app.identity.service import get_user
-from app.tasks import forms, groups
-from app.tasks.models import CANCELLED, CLAIMED, COMPLETED, OPEN_STATES, READY, Task, case_columns
+from app.tasks.models import CLAIMED, OPEN_STATES, READY, Task
+
+CASES, TASKS, EVENTS = Case.__table__, Task.__table__, Event.__table__
 
 OVERSEERS = ("supervisor", "auditor")
 # Tasks the platform itself opens (e.g. the follow-up of a bad evaluation) carry no engine task.
@@ -87,57 +93,123 @@ def list_tasks(
     return list(rows), total
 
 
-def _locked(task_id: int) -> tuple[Case, Task, list[Task]]:
-    """In one round trip: the task's case row, locked, with the task and the case's open tasks.
+@dataclass
+class _Head:
+    """The locked case's chain head, and the task as a claim sees it: no case row, no workflow state."""
+
+    id: int
+    event_seq: int
+    last_hash: bytes | None
+    task: Row
+
+
+_HEAD = (
+    select(Case.id, Case.event_seq, Case.last_hash, Task.name, Task.group, Task.state, Task.assignee)
+    .join(Task, Task.case_id == Case.id)
+    .where(Task.id == bindparam("task_id"))
+    .with_for_update(of=Case)
+)
+
+
+def _locked(task_id: int) -> _Head:
+    """The task's case row locked, read as its chain head only, with the task's own columns.
 
     Every change to a task takes its case's lock first (claims and completions alike), so changes
     to one case are serialized in one order and cannot deadlock each other.
     """
-    case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-    rows = db.session.execute(
-        select(Case, Task)
-        .join(Task, Task.case_id == Case.id)
-        .where(Case.id == case_of_task, or_(Task.state.in_(OPEN_STATES), Task.id == task_id))
-        .order_by(Task.id)
-        .with_for_update(of=Case)
-        .execution_options(populate_existing=True)
-    ).all()
-    if not rows:
+    row = db.session.execute(_HEAD, {"task_id": task_id}).first()
+    if row is None:
         raise NotFound(f"任务 {task_id} 不存在 No such task.")
-    case = rows[0][0]
-    task = next(t for _, t in rows if t.id == task_id)
-    return case, task, [t for _, t in rows if t.state in OPEN_STATES]
+    return _Head(row.id, row.event_seq, row.last_hash, row)
 
 
-def _conditional(task_id: int, where: tuple, values: dict) -> Task | None:
-    """One conditional UPDATE of a task, returning the row when it matched (None: someone else won)."""
-    return db.session.scalars(
-        update(Task)
-        .where(Task.id == task_id, *where)
-        .values(**values)
-        .returning(Task)
-        .execution_options(populate_existing=True)
-    ).first()
+# What each verb matches on the task row (besides its id), and the columns it sets.
+_VERBS = {
+    "task_claimed": ((TASKS.c.state == READY, TASKS.c.assignee.is_(None)), ("state", "assignee", "claimed_at")),
+    "task_unclaimed": (
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
+        ("state", "assignee", "claimed_at"),
+    ),
+    "task_delegated": (
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
+        ("assignee", "claimed_at"),
+    ),
+}
+
+
+@cache
+def _statements(dialect: str, event: str) -> tuple:
+    """The statements of one verb, built once per process (values are bound per request; no bound
+    name is a column name, or an INSERT/UPDATE inside would take it for a value to set).
+
+    PostgreSQL: one statement of data-modifying CTEs (the task UPDATE ... RETURNING, the chain head's
+    UPDATE if the task matched, the event's INSERT if the head moved; the task row comes back only
+    if all three happened). Elsewhere: the task UPDATE ... RETURNING and the head's UPDATE.
+    """
+    where, columns = _VERBS[event]
+    task = (
+        update(TASKS)
+        .where(TASKS.c.id == bindparam("p_task_id"), *where)
+        .values({c: bindparam(f"v_{c}", type_=TASKS.c[c].type) for c in columns})
+        .returning(*TASKS.c)
+    )
+    head = (
+        update(CASES)
+        .where(CASES.c.id == bindparam("p_case_id"), CASES.c.event_seq == bindparam("p_seen"))
+        .values(event_seq=bindparam("p_seq"), last_hash=bindparam("p_hash"), state_version=CASES.c.state_version + 1)
+    )
+    if dialect != "postgresql":
+        return select(Task).from_statement(task).execution_options(populate_existing=True), head
+    t = task.cte("t")
+    c = head.where(select(t.c.id).exists()).returning(CASES.c.id).cte("c")
+    values = [bindparam(f"e_{col.name}", type_=col.type).label(col.name) for col in EVENTS.c]
+    e = insert(EVENTS).from_select([col.name for col in EVENTS.c], select(*values).where(select(c.c.id).exists()))
+    # The task row comes back under the names the API reads (a Task's attribute names).
+    named = [t.c[col.name].label(Task.__mapper__.get_property_by_column(col).key) for col in TASKS.c]
+    return (select(*named).where(select(e.returning(EVENTS.c.seq).cte("e").c.seq).exists()),)
+
+
+def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, payload: dict, holder=None):
+    """The task's conditional UPDATE, its event and the case's chain head, all or nothing.
+
+    Returns the task when the UPDATE matched, None when someone else won (nothing is written then).
+    """
+    seen = head.event_seq
+    row = audit.chain(head, event, actor=actor, task_id=task_id, payload=payload, at=values.get("claimed_at"))
+    params = {"p_task_id": task_id, "p_holder": holder, "p_case_id": head.id, "p_seen": seen}
+    params |= {"p_seq": head.event_seq, "p_hash": head.last_hash} | {f"v_{k}": v for k, v in values.items()}
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        (fused,) = _statements(dialect, event)
+        return db.session.execute(fused, params | {f"e_{k}": v for k, v in row.items()}).first()
+    task, chain_head = _statements(dialect, event)
+    won = db.session.scalars(task, params).first()
+    if won is not None:
+        if db.session.execute(chain_head, params).rowcount != 1:  # impossible under the lock; never silently
+            raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
+        audit.append_all([row])
+    return won
 
 
 def claim(*, task_id: int, principal: Principal) -> Task:
     """Take a ready task of one's group: one conditional UPDATE; whoever comes second gets 409."""
-    case, task, _ = _locked(task_id)
-    if not principal.in_group(task.group):
+    head = _locked(task_id)
+    if not principal.in_group(head.task.group):
         raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
-    won = _conditional(
+    won = _change(
+        head,
         task_id,
-        (Task.state == READY, Task.assignee.is_(None)),
         {"state": CLAIMED, "assignee": principal.username, "claimed_at": clock.now()},
+        "task_claimed",
+        actor=principal.username,
+        payload={"name": head.task.name},
     )
     if won is None:
         raise Conflict("任务已被他人认领或已办结 The task is held by someone else or is done.")
-    audit.record(case, "task_claimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
-    db.session.flush()
     return won
 
 
-def _holder_only(task: Task, principal: Principal) -> None:
+def _holder_only(task: Task | Row, principal: Principal) -> None:
     if not (principal.in_group(task.group) or task.assignee == principal.username or principal.has_role(*OVERSEERS)):
         raise Forbidden("该任务不属于您所在的岗位组 The task belongs to another group.")
     if task.state == CLAIMED and task.assignee != principal.username:
@@ -146,189 +218,46 @@ def _holder_only(task: Task, principal: Principal) -> None:
 
 def unclaim(*, task_id: int, principal: Principal) -> Task:
     """Give a claimed task back to its group."""
-    case, task, _ = _locked(task_id)
-    _holder_only(task, principal)
-    released = _conditional(
+    head = _locked(task_id)
+    _holder_only(head.task, principal)
+    released = _change(
+        head,
         task_id,
-        (Task.state == CLAIMED, Task.assignee == principal.username),
         {"state": READY, "assignee": None, "claimed_at": None},
+        "task_unclaimed",
+        actor=principal.username,
+        holder=principal.username,
+        payload={"name": head.task.name},
     )
     if released is None:
         raise Conflict("任务未被您认领 The task is not claimed by you.")
-    audit.record(case, "task_unclaimed", actor=principal.username, task_id=task_id, payload={"name": task.name})
-    db.session.flush()
     return released
 
 
 def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Task:
     """Hand a task one holds to a colleague of the same group, with a reason."""
-    case, task, _ = _locked(task_id)
-    _holder_only(task, principal)
+    head = _locked(task_id)
+    _holder_only(head.task, principal)
     colleague = get_user(username=to)
     if colleague is None or not colleague.active:
         raise Invalid("转交对象不存在 No such colleague.", errors={"to": ["用户不存在 unknown user"]})
-    if task.group not in {g.code for g in colleague.groups}:
+    if head.task.group not in {g.code for g in colleague.groups}:
         raise Invalid(
             "转交对象不在该任务的岗位组 The colleague is not in the task's group.",
             errors={"to": ["不在岗位组 not in the task's group"]},
         )
-    moved = _conditional(
+    moved = _change(
+        head,
         task_id,
-        (Task.state == CLAIMED, Task.assignee == principal.username),
         {"assignee": to, "claimed_at": clock.now()},
+        "task_delegated",
+        actor=principal.username,
+        holder=principal.username,
+        payload={"name": head.task.name, "to": to, "reason": reason},
     )
     if moved is None:
         raise Conflict("任务未被您认领 Claim the task before delegating it.")
-    audit.record(
-        case,
-        "task_delegated",
-        actor=principal.username,
-        task_id=task_id,
-        payload={"name": task.name, "to": to, "reason": reason},
-    )
-    db.session.flush()
     return moved
-
-
-def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, Case, list[Task]]:
-    """Finish a task one holds: run the engine step, materialize the next tasks, audit, all or nothing.
-
-    The case row is locked with the task and its siblings read in the same statement: two
-    completions of one task (or of two tasks of one case) are serialized, and the second sees the
-    first's result and gets 409. Returns the task, its case and the case's open tasks afterwards.
-    """
-    case, task, open_rows = _locked(task_id)
-    if not (principal.in_group(task.group) or task.assignee == principal.username):
-        raise Forbidden("该任务不属于您 The task is not yours.")
-    if task.state != CLAIMED or task.assignee != principal.username:
-        raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
-    now = clock.now()
-    if task.engine_task_id.startswith(PLATFORM_TASK):
-        _finish(case, task, principal, forms.validate_submission(task.form, data), now)
-        return task, case, [t for t in open_rows if t is not task]
-    # A decided case (办结) may still have steps after its decision (a commitment's verification).
-    if not (case.status == IN_PROGRESS or (case.status == CASE_COMPLETED and case.end_event is None)):
-        raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
-    from app.cases import service as cases  # cases imports tasks: resolve at call time
-
-    with db.session.no_autoflush:  # one UPDATE of the case row, at the end
-        run = cases.load_run(case)
-        submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
-        try:
-            run.complete(task.engine_task_id, submitted, at=now)
-        except EngineError as exc:
-            raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
-        _finish(case, task, principal, submitted, now)
-        decided = run.definition.human_tasks[task.name].properties.get("completes_case")
-        if decided and case.status == IN_PROGRESS:
-            cases.close(case, result=decided, actor=principal.username, now=now, end=task.name, continues=True)
-        if close_special_procedure(case, run, task, actor=principal.username):
-            cases.reschedule(case, actor=principal.username, now=now, run=run)
-        others = [t for t in open_rows if t is not task]
-        created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=others)
-        cases.store_run(case, run, actor=principal.username, now=now)
-    return task, case, [t for t in others if t.state in OPEN_STATES] + created
-
-
-def _finish(case: Case, task: Task, principal: Principal, submitted: dict, now) -> None:
-    task.state, task.completed_at, task.completed_by = COMPLETED, now, principal.username
-    audit.record(
-        case,
-        "task_completed",
-        actor=principal.username,
-        task_id=task.id,
-        at=now,
-        payload={"name": task.name, "data": submitted},
-    )
-
-
-def sync(*, case: Case, run: Run, actor: str, now=None, open_rows: list[Task] | None = None) -> list[Task]:
-    """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
-
-    `open_rows` may be passed when the caller knows them (a new case has none). A step with a
-    `time_limit` property gets its own due time; a `special_procedure` step stops the case's clocks
-    while it is open.
-    """
-    now = now or clock.now()
-    ready = {t.id: t for t in run.ready_tasks()}
-    if open_rows is None:
-        open_rows = list_open(case.id)
-    for row in open_rows:
-        if row.engine_task_id not in ready:
-            row.state = CANCELLED
-            audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
-            close_special_procedure(case, run, row, actor=actor)
-    known = {row.engine_task_id for row in open_rows}
-    created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
-    if created:
-        db.session.add_all(created)
-        db.session.flush(created)  # their ids, for the events; the case row is written once, later
-        for row in created:
-            audit.record(
-                case,
-                "task_ready",
-                actor="system",
-                task_id=row.id,
-                at=now,
-                payload={"name": row.name, "group": row.group},
-            )
-            if _is_special_procedure(run, row):
-                deadlines.stop_clock(
-                    case,
-                    kind=deadlines.SPECIAL_PROCEDURE,
-                    reason=f"特别程序：{row.title}",
-                    actor="system",
-                    task_id=row.id,
-                )
-    return created
-
-
-def _new_row(case: Case, ready_task: ReadyTask, now) -> Task:
-    spec = ready_task.spec
-    row = Task(
-        case_id=case.id,
-        engine_task_id=ready_task.id,
-        name=spec.name,
-        title=spec.title,
-        form=spec.form,
-        group=_group_of(ready_task),
-        state=READY,
-        created_at=now,
-        **case_columns(case),
-    )
-    limit = spec.properties.get("time_limit")
-    if limit:
-        row.limit_days = int(limit)
-        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=row.limit_days)
-    return row
-
-
-def _is_special_procedure(run: Run, row: Task) -> bool:
-    spec = run.definition.human_tasks.get(row.name)
-    return spec is not None and spec.properties.get("special_procedure", "").lower() in ("true", "1", "yes")
-
-
-def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> int:
-    """When a special-procedure step ends (completed or cancelled), its suspension ends with it.
-
-    Returns the working days added to the case's deadlines (0 when none moved).
-    """
-    added = 0
-    if not _is_special_procedure(run, row):
-        return added
-    for suspension in deadlines.open_suspensions(case.id):
-        if suspension.task_id == row.id:
-            added += deadlines.start_clock(
-                case, suspension, actor=actor, note=f"{row.title}结束", warning_days=deadlines.warning_days_for(case)
-            )
-    return added
-
-
-def _group_of(ready_task: ReadyTask) -> str | None:
-    try:
-        return groups.resolve(ready_task)
-    except groups.GroupUnresolved as exc:
-        raise CaseIncident(str(exc), element=exc.element) from exc
 
 
 def list_open(case_id: int) -> list[Task]:

@@ -1,0 +1,376 @@
+"""The case runtime: every change of a case's workflow passes here, as one step transaction.
+
+    lock the case -> load its workflow -> run the engine -> sync the task rows -> reschedule
+    deadlines -> record events -> store the state
+
+Accepting, completing, firing timers (app/deadlines/jobs.py), rescheduling on moved deadlines and
+withdrawing all go through these functions. Tasks, deadlines and audit are services this module
+calls; none of them imports the cases package back (tests/test_imports.py checks the graph).
+The hot path (complete) reads the case row, its open tasks and its stored state in one locking
+statement, and writes through one ORM flush at the end (see docs/design.md, "The case runtime").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import load_only
+
+from app import clock
+from app.audit import service as audit
+from app.cases import fan_out, writeback
+from app.cases import service as cases
+from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState
+from app.deadlines import service as deadlines
+from app.engine.runtime import EngineError, ReadyTask, Run
+from app.errors import CaseIncident, Conflict, Forbidden, NotFound
+from app.extensions import db
+from app.identity.principal import Principal
+from app.matters import service as matters
+from app.processes import service as processes
+from app.tasks import forms, groups
+from app.tasks import service as tasks
+from app.tasks.models import CANCELLED, CLAIMED, OPEN_STATES, READY, Task, case_columns
+from app.tasks.models import COMPLETED as TASK_DONE
+from app.tasks.service import PLATFORM_TASK
+
+STATE = CaseState.__table__
+# The case columns a step reads (its facts, its status, its chain head and version); the rest stay in
+# the database unless a rarer path (a special procedure's suspension) asks for them.
+_FOR_A_STEP = load_only(
+    Case.process_version_id,
+    Case.status,
+    Case.result,
+    Case.end_event,
+    Case.accepted_at,
+    Case.completed_at,
+    Case.statutory_due,
+    Case.promised_due,
+    Case.clock_stopped_since,
+    Case.next_timer_at,
+    Case.event_seq,
+    Case.last_hash,
+    Case.state_version,
+)
+
+
+def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
+    """受理: check the materials, pin the published process version and limits, start the workflow, audit."""
+    if not principal.has_role("window"):
+        raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
+    matter = matters.get_or_raise(code=matter_code)
+    deferred = cases.check_materials(matter.materials, materials)
+    version = processes.published(key=matter.process_key)
+    if version is None:
+        raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
+    definition = processes.definition(version.id)
+    fan_out.check(definition, {**matter.process_data, **data})
+    now = clock.now()
+    case = _new_case(matter, version.id, principal, applicant, materials, now)
+    start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
+    try:
+        run = Run.start(definition, start_data, at=now, facts=facts(case))
+    except EngineError as exc:
+        raise CaseIncident(str(exc), element=exc.element) from exc
+    case.next_timer_at = run.next_timer_due()
+    if db.engine.dialect.name == "postgresql":  # number and timer in the INSERT: the row is written whole
+        case.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence("cases", "id"))))
+        case.number = _number(case, now)
+    db.session.add(case)
+    db.session.flush()
+    case.number = case.number or _number(case, now)
+    payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
+    payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
+    audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
+    sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
+    store_run(case, run, actor=principal.username, now=now, new=True)
+    return case
+
+
+def _new_case(matter, version_id: int, principal: Principal, applicant: dict, materials: list, now: datetime) -> Case:
+    """A case of `matter` accepted now, its limits pinned and its due dates computed (not yet added)."""
+    due = deadlines.due_dates(
+        accepted_at=now,
+        statutory_days=matter.statutory_days,
+        promised_days=matter.promised_days,
+        warning_days=matter.warning_days,
+    )
+    return Case(
+        matter_code=matter.code,
+        department=matter.department,
+        process_version_id=version_id,
+        status=IN_PROGRESS,
+        applicant=applicant,
+        materials=materials,
+        accepted_at=now,
+        accepted_by=principal.username,
+        statutory_days=matter.statutory_days,
+        promised_days=matter.promised_days,
+        **due,
+    )
+
+
+def _number(case: Case, now: datetime) -> str:
+    """The receipt number (受理编号): the acceptance day in Beijing and the case id."""
+    return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
+
+
+def _deadlines(case: Case) -> dict:
+    return {"deadlines": cases.deadline_payload(case)}
+
+
+def facts(case: Case) -> dict:
+    """What expressions may know about the case (see app/deadlines/functions.py)."""
+    return {
+        "promised_due": case.promised_due.isoformat(),
+        "statutory_due": case.statutory_due.isoformat(),
+        "accepted_at": case.accepted_at.isoformat(),
+    }
+
+
+def stored_state(case_id: int) -> tuple[bytes, str] | None:
+    """The case's stored workflow state and its serializer version (None: the case has none)."""
+    row = db.session.execute(select(STATE.c.state, STATE.c.format).where(STATE.c.case_id == case_id)).first()
+    return (row.state, row.format) if row is not None else None
+
+
+def load_run(case: Case, stored: tuple[bytes, str] | None = None) -> Run:
+    """The case's workflow, loaded on its pinned process version (from `stored` when already read)."""
+    state, version = stored or stored_state(case.id) or (None, None)
+    if state is None:
+        raise NotFound(f"办件 {case.id} 没有流程状态 The case has no workflow state.")
+    return Run.load(processes.definition(case.process_version_id), state, version, facts=facts(case))
+
+
+def store_run(case: Case, run: Run, *, actor: str, now: datetime, new: bool = False) -> None:
+    """Write the workflow state and the step's changes; close the case when the process has ended."""
+    case.next_timer_at = run.next_timer_due()
+    if run.completed and case.end_event is None:
+        end, result = run.end_reached(), run.result()
+        case.end_event, case.clock_stopped_since = end, None
+        if case.status != COMPLETED:
+            close(case, result=result, actor=actor, now=now, end=end)
+        else:
+            # Decided earlier (办结); the steps after the decision (a commitment's verification) ended.
+            # The result may change: an approval revoked (撤销) on a false pledge.
+            final = result or case.result
+            payload = {"previous": case.result, "result": final, "end": end}
+            audit.record(case, "case_closed", actor=actor, at=now, payload=payload)
+            case.result = final
+    state, version = run.dump()
+    if new or not writeback.store(case, state, version):  # one statement on PostgreSQL
+        write_state(case.id, (state, version), new=new)
+        db.session.flush()
+
+
+def write_state(case_id: int, stored: tuple[bytes, str], *, new: bool = False) -> None:
+    """Store the workflow state: one INSERT for a new case, else one UPDATE of its state row."""
+    state, version = stored
+    if new:
+        db.session.execute(insert(STATE).values(case_id=case_id, state=state, format=version))
+    else:
+        db.session.execute(update(STATE).where(STATE.c.case_id == case_id).values(state=state, format=version))
+
+
+def close(
+    case: Case, *, result: str | None, actor: str, now: datetime, end: str | None, continues: bool = False
+) -> None:
+    """办结: the decision is made; the clocks and the warning sweep stop for this case.
+
+    `continues`: decided at a step (`end` is its element id) while the workflow runs on.
+    """
+    case.status, case.result, case.completed_at, case.clock_stopped_since = COMPLETED, result, now, None
+    payload = {"result": result, "end": end}
+    if continues:
+        payload["continues"] = True
+    audit.record(case, "case_completed", actor=actor, at=now, payload=payload)
+
+
+def reschedule(case: Case, *, actor: str, now: datetime, run: Run | None = None) -> None:
+    """The case's deadlines moved: re-evaluate its date timers on them (and fire any now due).
+
+    With `run` (a workflow already in memory, stored by the caller) that run is used; otherwise the
+    case's workflow is loaded and stored here. One `timers_rescheduled` event records the new facts,
+    so a replay reschedules at the same point.
+    """
+    own = run is None
+    run = run or load_run(case)
+    run.facts = facts(case)
+    try:
+        moved, fired = run.reschedule_timers(at=now)
+    except EngineError as exc:
+        raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
+    if not moved:
+        return
+    audit.record(case, "timers_rescheduled", actor=actor, at=now, payload={"elements": moved, "facts": run.facts})
+    if fired:
+        audit.record(case, "timer_fired", actor="system", at=now, payload={"elements": fired})
+    if own:  # otherwise the caller syncs the tasks and stores the run
+        if fired:
+            sync(case=case, run=run, actor="system", now=now)
+        store_run(case, run, actor=actor, now=now)
+
+
+def withdraw(case: Case, *, actor: str, now: datetime) -> None:
+    """Cancel the (locked) case's workflow and every open task with it; the caller records the withdrawal."""
+    run = load_run(case)
+    run.cancel()
+    for row in tasks.list_open(case.id):
+        row.state = CANCELLED
+        audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
+    write_state(case.id, run.dump())
+
+
+_CASE_OF_TASK = select(Task.case_id).where(Task.id == bindparam("p_task_id")).scalar_subquery()
+_LOCK_STEP = (  # built once: a module constant also keeps its cache key, computed once
+    select(Case, Task, STATE.c.state, STATE.c.format)
+    .join(Task, Task.case_id == Case.id)
+    .outerjoin(STATE, STATE.c.case_id == Case.id)
+    .where(Case.id == _CASE_OF_TASK, or_(Task.state.in_(OPEN_STATES), Task.id == bindparam("p_task_id")))
+    .order_by(Task.id)
+    .options(_FOR_A_STEP)
+    .with_for_update(of=Case)
+    .execution_options(populate_existing=True)
+)
+
+
+def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] | None]:
+    """One locking read: the columns of the task's case row a step needs, the task, the case's open
+    tasks and the stored workflow state.
+
+    The case row is locked like a claim locks it (tasks.service), so changes to one case are
+    serialized in one order and cannot deadlock each other.
+    """
+    rows = db.session.execute(_LOCK_STEP, {"p_task_id": task_id}).all()
+    if not rows:
+        raise NotFound(f"任务 {task_id} 不存在 No such task.")
+    first = rows[0]
+    task = next(row.Task for row in rows if row.Task.id == task_id)
+    stored = (first.state, first.format) if first.state is not None else None
+    return first.Case, task, [row.Task for row in rows if row.Task.state in OPEN_STATES], stored
+
+
+def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, Case, list[Task]]:
+    """Finish a task one holds: run the engine step, materialize the next tasks, audit, all or nothing.
+
+    The case row is locked with the task, its siblings and the state read in the same statement: two
+    completions of one task (or of two tasks of one case) are serialized, and the second sees the
+    first's result and gets 409. Returns the task, its case and the case's open tasks afterwards.
+    """
+    case, task, open_rows, stored = _lock_step(task_id)
+    if not (principal.in_group(task.group) or task.assignee == principal.username):
+        raise Forbidden("该任务不属于您 The task is not yours.")
+    if task.state != CLAIMED or task.assignee != principal.username:
+        raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
+    now = clock.now()
+    if task.engine_task_id.startswith(PLATFORM_TASK):
+        _finish(case, task, principal, forms.validate_submission(task.form, data), now)
+        return task, case, [t for t in open_rows if t is not task]
+    # A decided case (办结) may still have steps after its decision (a commitment's verification).
+    if not (case.status == IN_PROGRESS or (case.status == COMPLETED and case.end_event is None)):
+        raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
+    with db.session.no_autoflush:  # the writes go out together, at the end
+        run = load_run(case, stored)
+        submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
+        try:
+            run.complete(task.engine_task_id, submitted, at=now)
+        except EngineError as exc:
+            raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
+        _finish(case, task, principal, submitted, now)
+        decided = run.definition.human_tasks[task.name].properties.get("completes_case")
+        if decided and case.status == IN_PROGRESS:
+            close(case, result=decided, actor=principal.username, now=now, end=task.name, continues=True)
+        if close_special_procedure(case, run, task, actor=principal.username):
+            reschedule(case, actor=principal.username, now=now, run=run)
+        others = [t for t in open_rows if t is not task]
+        created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=others)
+        store_run(case, run, actor=principal.username, now=now)
+    return task, case, [t for t in others if t.state in OPEN_STATES] + created
+
+
+def _finish(case: Case, task: Task, principal: Principal, submitted: dict, now: datetime) -> None:
+    task.state, task.completed_at, task.completed_by = TASK_DONE, now, principal.username
+    payload = {"name": task.name, "data": submitted}
+    audit.record(case, "task_completed", actor=principal.username, task_id=task.id, at=now, payload=payload)
+
+
+def sync(
+    *, case: Case, run: Run, actor: str, now: datetime | None = None, open_rows: list[Task] | None = None
+) -> list[Task]:
+    """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
+
+    `open_rows` may be passed when the caller knows them (a new case has none). A step with a
+    `time_limit` property gets its own due time; a `special_procedure` step stops the case's clocks
+    while it is open.
+    """
+    now = now or clock.now()
+    ready = {t.id: t for t in run.ready_tasks()}
+    if open_rows is None:
+        open_rows = tasks.list_open(case.id)
+    for row in open_rows:
+        if row.engine_task_id not in ready:
+            row.state = CANCELLED
+            audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
+            close_special_procedure(case, run, row, actor=actor)
+    known = {row.engine_task_id for row in open_rows}
+    created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
+    if created:
+        db.session.add_all(created)
+        db.session.flush(created)  # their ids, for the events; the case row is written once, later
+        for row in created:
+            payload = {"name": row.name, "group": row.group}
+            audit.record(case, "task_ready", actor="system", task_id=row.id, at=now, payload=payload)
+            if _is_special_procedure(run, row):
+                reason = f"特别程序：{row.title}"
+                kind = deadlines.SPECIAL_PROCEDURE
+                deadlines.stop_clock(case, kind=kind, reason=reason, actor="system", task_id=row.id)
+    return created
+
+
+def _new_row(case: Case, ready_task: ReadyTask, now: datetime) -> Task:
+    spec = ready_task.spec
+    row = Task(
+        case_id=case.id,
+        engine_task_id=ready_task.id,
+        name=spec.name,
+        title=spec.title,
+        form=spec.form,
+        group=_group_of(ready_task),
+        state=READY,
+        created_at=now,
+        **case_columns(case),
+    )
+    limit = spec.properties.get("time_limit")
+    if limit:
+        row.limit_days = int(limit)
+        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=row.limit_days)
+    return row
+
+
+def _is_special_procedure(run: Run, row: Task) -> bool:
+    spec = run.definition.human_tasks.get(row.name)
+    return spec is not None and spec.properties.get("special_procedure", "").lower() in ("true", "1", "yes")
+
+
+def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> int:
+    """When a special-procedure step ends (completed or cancelled), its suspension ends with it.
+
+    Returns the working days added to the case's deadlines (0 when none moved).
+    """
+    added = 0
+    if not _is_special_procedure(run, row):
+        return added
+    for suspension in deadlines.open_suspensions(case.id):
+        if suspension.task_id == row.id:
+            warning_days = deadlines.warning_days_for(case)
+            note = f"{row.title}结束"
+            added += deadlines.start_clock(case, suspension, actor=actor, note=note, warning_days=warning_days)
+    return added
+
+
+def _group_of(ready_task: ReadyTask) -> str | None:
+    try:
+        return groups.resolve(ready_task)
+    except groups.GroupUnresolved as exc:
+        raise CaseIncident(str(exc), element=exc.element) from exc

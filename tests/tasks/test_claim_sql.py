@@ -1,0 +1,94 @@
+"""The hot path's SQL, as the database receives it: a claim never reads the workflow state, and a
+complete reads case, tasks and state in one locking statement."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.conftest import is_postgres
+from tests.factories import accept
+from tests.timekeeping import events as events_of
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """Every SQL statement sent meanwhile (transaction control aside), lower-cased."""
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        text = " ".join(statement.split()).lower()
+        if not re.match(r"(begin|commit|rollback|savepoint|release)\b", text):
+            seen.append(text)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def _writes(sent: list[str]) -> list[str]:
+    """The table-level writes, in order; a PostgreSQL statement of data-modifying CTEs counts each."""
+    found = []
+    for s in sent:
+        for match in re.finditer(r"(?:^|\bas \()(insert into \w+|update \w+|delete from \w+)", s):
+            found.append(match.group(1))
+    return found
+
+
+def _claim_writes(app, sent: list[str]) -> None:
+    """A claim writes the task, the case's chain head and its event: one statement on PostgreSQL."""
+    assert sorted(_writes(sent)) == ["insert into events", "update cases", "update tasks"], sent
+    writing = [s for s in sent if _writes([s])]
+    assert len(writing) == (1 if is_postgres(app) else 3), writing
+
+
+def test_a_claim_never_reads_the_workflow_state(app, as_user):
+    case = accept(as_user)
+    task = case["open_tasks"][0]
+    reviewer = as_user("market_reviewer1")
+    with statements(app) as sent:
+        response = reviewer.post(f"/api/tasks/{task['id']}/claim")
+    assert response.status_code == 200 and response.get_json()["assignee"] == "market_reviewer1"
+    assert sent, "the listener saw nothing"
+    assert not [s for s in sent if "case_state" in s], sent
+    # Nor the case's heavy columns: the lock reads the chain head and the task's own columns.
+    assert not [s for s in sent if re.search(r"cases\.(applicant|materials)\b", s)], sent
+    _claim_writes(app, sent)
+    assert events_of(as_user, case["id"])[-1]["type"] == "task_claimed"
+
+
+def test_unclaim_is_as_lean_as_a_claim(app, as_user):
+    task = accept(as_user)["open_tasks"][0]
+    reviewer = as_user("market_reviewer1")
+    assert reviewer.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    with statements(app) as sent:
+        response = reviewer.post(f"/api/tasks/{task['id']}/unclaim")
+    assert response.status_code == 200 and response.get_json()["assignee"] is None
+    assert not [s for s in sent if "case_state" in s], sent
+    _claim_writes(app, sent)
+
+
+def test_a_complete_reads_case_tasks_and_state_in_one_locking_statement(app, as_user):
+    task = accept(as_user)["open_tasks"][0]
+    reviewer = as_user("market_reviewer1")
+    assert reviewer.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    with statements(app) as sent:
+        response = reviewer.post(f"/api/tasks/{task['id']}/complete", json={"data": {"opinion": "材料齐全"}})
+    assert response.status_code == 200, response.get_json()
+    assert [t["name"] for t in response.get_json()["case"]["open_tasks"]] == ["audit"]
+    reads_state = [s for s in sent if s.startswith("select") and "case_state" in s]
+    assert len(reads_state) == 1, reads_state
+    assert " from cases join tasks" in reads_state[0] and "left outer join case_state" in reads_state[0]
+    if is_postgres(app):
+        assert reads_state[0].endswith("for update of cases")
+    # The state is written once, by one UPDATE of its own row; the case row never carries it.
+    assert _writes(sent).count("update case_state") == 1, sent
+    assert not [s for s in sent if s.startswith("update cases") and "state =" in s.split(" where ")[0]], sent
