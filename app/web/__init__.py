@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, Response, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
+from app.web.blueprint import bp
+
 csrf = CSRFProtect()
 
 # Only the platform's own scripts, styles, images and fonts; no inline script, no framing, forms post home.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import abort, current_app, send_from_directory
 
-from app.web import bp
+from app.web.blueprint import bp
 
 # The only files served, by public name -> path inside node_modules.
 VENDOR = {

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import DomainError
 from app.identity import service as identity
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, safe_next, template_helpers
 
 PUBLIC = frozenset({"web.login", "web.static", "web.vendor"})

@@ -19,7 +19,7 @@ from app.matters import service as matters
 from app.processes.models import ProcessVersion
 from app.supervision import service as supervision
 from app.supervision.api import EvaluationSchema
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, field_errors, principal
 
 PER_PAGE = 20

@@ -7,7 +7,7 @@ from flask import redirect, render_template, url_for
 from app.identity.service import get_department
 from app.processes import service as processes
 from app.supervision import service as supervision
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.inbox import matter_names
 from app.web.support import principal
 

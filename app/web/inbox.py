@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from app.matters import service as matters
 from app.tasks import service as tasks
 from app.tasks.schemas import TaskScopeArgs
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.support import attempt, principal
 
 PER_PAGE = 20

@@ -11,7 +11,7 @@ from app.identity.service import group_members
 from app.matters import service as matters
 from app.tasks import forms as task_forms
 from app.tasks import service as tasks
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.cases import diagram_context
 from app.web.forms import submission, widgets
 from app.web.support import attempt_or_flash, field_errors, principal

@@ -9,7 +9,7 @@ from app.errors import Forbidden
 from app.identity.idnumber import id_number_problem
 from app.identity.service import get_user
 from app.matters import service as matters
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, field_errors, principal
 
 
