@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.audit import history
+from app.cases import runtime
 from app.cases import service as cases
 from app.cases.models import Case
 from app.identity.service import group_members
@@ -56,7 +57,7 @@ def complete(task_id: int):
     """办结 the step with the same service as POST /api/tasks/{id}/complete; errors beside their fields."""
     found = tasks.get_visible(task_id=task_id, principal=principal())
     data = submission(task_forms.describe(found.form), request.form)
-    done, err = attempt_or_flash(tasks.complete, task_id=task_id, principal=principal(), data=data)
+    done, err = attempt_or_flash(runtime.complete, task_id=task_id, principal=principal(), data=data)
     if err is not None:
         values = {k: request.form.getlist(k) if k == "materials" else request.form.get(k, "") for k in request.form}
         return _render(tasks.get_or_raise(task_id=task_id), values=values, errors=field_errors(err), status=err.status)

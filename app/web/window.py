@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.cases import runtime
 from app.cases import service as cases
 from app.errors import Forbidden
 from app.identity.idnumber import id_number_problem
@@ -85,7 +86,7 @@ def accept_submit():
     if values["applicant_phone"]:
         applicant["phone"] = values["applicant_phone"]
     case, err = attempt_or_flash(
-        cases.accept,
+        runtime.accept,
         principal=principal(),
         matter_code=values["matter_code"],
         applicant=applicant,
