@@ -6,8 +6,8 @@ flush would send them as four or five statements, each a round trip; here they g
 statement of data-modifying CTEs (the state row's UPDATE, one UPDATE per changed task, the events'
 INSERT, the case row's version-checked UPDATE), and the objects are then marked as written.
 
-Anything else in the session (a suspension opened, a task row not yet inserted) and any other
-database: the ORM flushes as usual. The result is the same rows either way.
+Anything else in the session (a suspension opened, a task row not yet inserted), a savepoint, and
+any other database: the ORM flushes as usual. The result is the same rows either way.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ _Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int]
 
 def store(case: Case, state: bytes, version: str) -> bool:
     """Write the step's changes and the state in one statement; False (nothing done) when it cannot."""
-    if db.engine.dialect.name != "postgresql":
+    # Inside a savepoint the ORM must know what it wrote, to undo it on a rollback to the savepoint.
+    if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
         return False
     events, tasks = _step_objects(case)
     if events is None:

@@ -30,8 +30,10 @@ from app.extensions import db
 from app.tasks.models import OPEN_STATES, Task
 
 SYSTEM = "system"
-BATCH = 500  # timers: one case's workflow at a time
-SWEEP_BATCH = 5000  # level changes: set-based, a batch is a few statements
+# Rows a probe takes per pass: timers are fired one case at a time; a sweep batch (up to one BATCH per
+# way of lagging) is changed set-based, in a few statements. A larger probe LIMIT makes the planner
+# leave the partial indexes for a scan of the open rows in the steady passes (the usual case).
+BATCH = 500
 CASES, TASKS = Case.__table__, Task.__table__
 
 # Chain heads of the cases whose events a sweep wrote (the row was locked by the sweep's read).
@@ -71,8 +73,8 @@ def _lagging_cases(now: datetime) -> list[int]:
         .order_by(Case.promised_due),
         select(Case.id).where(*running, Case.warning_at <= now, Case.warning == "ok").order_by(Case.warning_at),
     ]
-    merged = union(*(select(p.limit(SWEEP_BATCH).subquery().c.id) for p in probes)).subquery()
-    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id).limit(SWEEP_BATCH)))
+    merged = union(*(select(p.limit(BATCH).subquery().c.id) for p in probes)).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id)))
 
 
 def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
@@ -111,8 +113,8 @@ def _lagging_tasks(now: datetime) -> list[int]:
         select(Task.id).where(open_, Task.due_at < now, Task.warning != "overdue", running).order_by(Task.due_at),
         select(Task.id).where(open_, Task.warning_at <= now, Task.warning == "ok", running).order_by(Task.warning_at),
     ]
-    merged = union(*(select(p.limit(SWEEP_BATCH).subquery().c.id) for p in probes)).subquery()
-    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id).limit(SWEEP_BATCH)))
+    merged = union(*(select(p.limit(BATCH).subquery().c.id) for p in probes)).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.id)))
 
 
 def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:

@@ -26,11 +26,11 @@ from app.notifications import service as notifications
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
-# (name, job, batch size): a job returning a full batch that changed something runs again.
+# (name, job): a job that examined a full batch (jobs.BATCH) and changed something runs again.
 JOBS = (
-    ("timers_fired", jobs.fire_timers, jobs.BATCH),
-    ("case_warnings", jobs.sweep_cases, jobs.SWEEP_BATCH),
-    ("task_warnings", jobs.sweep_tasks, jobs.SWEEP_BATCH),
+    ("timers_fired", jobs.fire_timers),
+    ("case_warnings", jobs.sweep_cases),
+    ("task_warnings", jobs.sweep_tasks),
 )
 
 
@@ -38,9 +38,9 @@ def run_once() -> dict[str, int] | None:
     """One pass over every job, each batch in its own transaction; None when another runner holds the lease."""
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     seconds = current_app.config.get("SCHEDULER_LEASE_SECONDS", 120)
-    totals = {name: 0 for name, _, _ in JOBS}
+    totals = {name: 0 for name, _ in JOBS}
     try:
-        for name, job, batch in JOBS:
+        for name, job in JOBS:
             while True:
                 with unit_of_work():  # a short transaction of its own: a batch never holds the lease row
                     if not lease.acquire(name=LEASE, holder=me, seconds=seconds):
@@ -49,7 +49,7 @@ def run_once() -> dict[str, int] | None:
                     examined, changed = job()
                 totals[name] += changed
                 # A full batch that changed something may have more behind it; otherwise the job is done.
-                if examined < batch or changed == 0:
+                if examined < jobs.BATCH or changed == 0:
                     break
         return totals
     finally:

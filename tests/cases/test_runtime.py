@@ -74,3 +74,25 @@ def test_a_withdrawn_case_keeps_its_cancelled_workflow_and_is_not_completed(app,
     types = [e["type"] for e in as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["items"]]
     assert types[-2:] == ["task_cancelled", "case_withdrawn"] and "case_completed" not in types
     assert as_user("auditor").get(f"/api/cases/{case['id']}/replay").get_json()["consistent"] is True
+
+
+def test_a_step_rolled_back_to_its_savepoint_leaves_no_trace_in_memory_or_database(app, as_user):
+    """Inside a savepoint the step's writes go through the ORM, so a rollback to the savepoint undoes
+    them in the session too (the one-statement write of app/cases/writeback.py is for plain steps)."""
+    from app.cases import runtime
+    from app.identity.service import get_user, to_principal
+
+    case = accept(as_user)
+    task_id = int(case["open_tasks"][0]["id"])
+    assert as_user("market_reviewer1").post(f"/api/tasks/{task_id}/claim").status_code == 200
+    with app.app_context():
+        principal = to_principal(get_user(username="market_reviewer1"))
+        before = db.session.get(Case, int(case["id"])).event_seq
+        savepoint = db.session.begin_nested()
+        _, stepped, _ = runtime.complete(task_id=task_id, principal=principal, data={"opinion": "材料齐全"})
+        assert stepped.event_seq > before
+        savepoint.rollback()
+        assert db.session.get(Case, int(case["id"])).event_seq == before
+        assert [e.type for e in _events(int(case["id"]))][-1] == "task_claimed"
+        db.session.rollback()
+        db.session.remove()
