@@ -5,8 +5,8 @@ from flask_smorest import Api
 
 
 def register(app: Flask, api: Api) -> None:
-    """Register the API blueprints and the authentication hook."""
-    from app import health
+    """Register the id converter, the API blueprints, and the authentication and input-hygiene hooks."""
+    from app import health, hygiene
     from app.audit import api as audit_api
     from app.cases import api as cases_api
     from app.deadlines import api as calendar_api
@@ -16,6 +16,7 @@ def register(app: Flask, api: Api) -> None:
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
 
+    app.url_map.converters["int"] = hygiene.IdConverter  # before any rule is added
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (
         health,
@@ -30,3 +31,4 @@ def register(app: Flask, api: Api) -> None:
     ):
         api.register_blueprint(module.blp)
     app.before_request(identity_api.authenticate_request)
+    app.before_request(hygiene.inspect_request)

@@ -2,7 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.clock import SHANGHAI
+from app.clock import DISPLAY_ZONE
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
 
 
 class PageArgs(Schema):
@@ -18,9 +20,9 @@ class Id(fields.String):
 
 
 class LocalDateTime(fields.DateTime):
-    """Times on the wire: ISO 8601 in Asia/Shanghai (+08:00), the zone the center works in."""
+    """Times on the wire: ISO 8601 at +08:00 (Beijing time), always that offset (see clock.DISPLAY_ZONE)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(SHANGHAI).isoformat()
+        return value.astimezone(DISPLAY_ZONE).isoformat()
