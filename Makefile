@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint install
+.PHONY: run test bench lint install fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,3 +38,9 @@ test: install
 # N cases of the serial matter through a real HTTP server (PostgreSQL when DATABASE_URL is set).
 bench: install
 	$(BIN)/python -m benchmarks.serial $(BENCH_ARGS)
+
+# schemathesis (--checks all) against a real gunicorn server on a fresh database (tests/test_fuzz.py);
+# `make test` runs the same bounded to a minute, this runs longer. FUZZ_MAX_EXAMPLES / FUZZ_MAX_TIME.
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-600} \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py

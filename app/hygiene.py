@@ -1,6 +1,7 @@
 """Input hygiene in one place: what no request may carry, whatever the view behind it.
 
 - Path ids are 1..2,147,483,647 (PostgreSQL's integer): anything else matches no route (404).
+  An unknown path or method is answered 404/405 before authentication (a fact about the URL).
 - JSON bodies are parsed strictly (no NaN/Infinity, integers and floats within +-2**53, digits
   counted before int() is called) and then walked: nesting depth, keys per object, values in
   total and string length are bounded (config.py INPUT_*), and no string (key or value) may hold
@@ -124,6 +125,12 @@ def check_string(value: str, field: str, max_length: int) -> None:
         raise _reject(field, "不得包含空字符或不成对的代理字符 NUL and lone surrogates are not allowed.")
     if len(value) > max_length:
         raise _reject(field, f"字符串过长 At most {max_length} characters.")
+
+
+def refuse_unrouted() -> None:
+    """before_request, first of all: an unknown path (404) or method (405) is answered as such, token or not."""
+    if request.routing_exception is not None:
+        raise request.routing_exception
 
 
 def inspect_request() -> None:
