@@ -5,6 +5,13 @@ from marshmallow import Schema, fields, validate
 from app.clock import DISPLAY_ZONE
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+# OpenAPI for a free JSON object (a case's `data`, a dry run's): the input rules with their defaults
+# (config.py INPUT_*, app/hygiene.py) that JSON Schema can state.
+FREE_DICT = {
+    "maxProperties": 500,
+    "description": "free JSON: at most 8 levels, 500 keys per object, strings of 10,000 characters, "
+    "numbers within ±2**53",
+}
 
 
 class PageArgs(Schema):

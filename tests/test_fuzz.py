@@ -3,7 +3,7 @@
 A gunicorn server on a free loopback port, on its own database (a temporary SQLite file, or a
 `fuzz` schema beside the suite's when TEST_DATABASE_URL is PostgreSQL), migrated and seeded as
 `make run` does, with a few cases accepted. schemathesis runs every phase with `--checks all`,
-authenticated with a demo token, bounded by FUZZ_MAX_EXAMPLES per operation and FUZZ_MAX_TIME
+authenticated with a demo token (FUZZ_USER, default admin), bounded by FUZZ_MAX_EXAMPLES per operation and FUZZ_MAX_TIME
 seconds (`make fuzz` raises both). Settings: tests/test_fuzz.toml.
 """
 
@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
 CONFIG = Path(__file__).with_suffix(".toml")
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", 25))
 MAX_TIME = int(os.environ.get("FUZZ_MAX_TIME", 60))
+USER = os.environ.get("FUZZ_USER", "admin")  # whose demo token (admin holds every role, but no group)
 SCHEMA = "fuzz"
 
 
@@ -119,7 +120,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(server, tmp_
         "--checks",
         "all",
         "--header",
-        f"Authorization: Bearer {_token(base, 'admin')}",
+        f"Authorization: Bearer {_token(base, USER)}",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--max-time",
