@@ -35,7 +35,7 @@ class Config:
     # Input hygiene (app/hygiene.py): every JSON body, whatever the endpoint. Beyond these: 422.
     INPUT_MAX_DEPTH = int(os.environ.get("INPUT_MAX_DEPTH", 8))  # containers nested in one body
     INPUT_MAX_KEYS = int(os.environ.get("INPUT_MAX_KEYS", 500))  # keys in one object
-    INPUT_MAX_ITEMS = int(os.environ.get("INPUT_MAX_ITEMS", 5000))  # values in one body, all levels
+    INPUT_MAX_ITEMS = int(os.environ.get("INPUT_MAX_ITEMS", 100_000))  # values in one body, all levels
     INPUT_MAX_STRING = int(os.environ.get("INPUT_MAX_STRING", 10_000))  # characters in one string
     INPUT_MAX_NUMBER = 2**53  # |n| for every number (exact in JSON's doubles); NaN/Infinity refused
     TOKEN_TTL_HOURS = int(os.environ.get("TOKEN_TTL_HOURS", 12))

@@ -23,7 +23,7 @@ PROBLEM_JSON = "application/problem+json"
 INPUT_RULES = (
     "Input rules held for every request (422 when broken, nothing stored): strings in a JSON body "
     "or the query string hold no NUL and no lone surrogate; a JSON body nests at most 8 levels, "
-    "has at most 500 keys per object, 5,000 values and 10,000 characters per string; numbers lie "
+    "has at most 500 keys per object, 100,000 values and 10,000 characters per string; numbers lie "
     "within ±2**53 and NaN/Infinity are refused (config.py INPUT_*). Ids are 1..2147483647."
 )
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
