@@ -4,7 +4,7 @@ A gunicorn server on a free loopback port, on its own database (a temporary SQLi
 `fuzz` schema beside the suite's when TEST_DATABASE_URL is PostgreSQL), migrated and seeded as
 `make run` does, with a few cases accepted. schemathesis runs every phase with `--checks all`,
 authenticated with a demo token (FUZZ_USER, default admin), bounded by FUZZ_MAX_EXAMPLES per operation and FUZZ_MAX_TIME
-seconds (`make fuzz` raises both). Settings: tests/test_fuzz.toml.
+seconds (`make fuzz` raises both). Settings: tests/test_fuzz.toml; hooks: tests/fuzz_hooks.py.
 """
 
 from __future__ import annotations
@@ -135,7 +135,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(server, tmp_
         reports,
     ]
     started = time.monotonic()
-    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=MAX_TIME + 240)
+    hooks = {"SCHEMATHESIS_HOOKS": "tests.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **hooks}
+    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=MAX_TIME + 240)
     elapsed = time.monotonic() - started
     (tmp_path / "schemathesis.log").write_text(run.stdout + run.stderr)
     output = run.stdout[-6000:] + run.stderr[-2000:]
