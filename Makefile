@@ -10,7 +10,7 @@ export FLASK_APP := wsgi
 # Playwright drives Debian's Chromium; it must never download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test bench lint install assets browser secret
+.PHONY: run test bench lint install assets browser secret fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -63,3 +63,9 @@ test: install assets browser
 # N cases of the serial matter through a real HTTP server (PostgreSQL when DATABASE_URL is set).
 bench: install
 	$(BIN)/python -m benchmarks.serial $(BENCH_ARGS)
+
+# schemathesis (--checks all) against a real gunicorn server on a fresh database (tests/test_fuzz.py);
+# `make test` runs the same bounded to a minute, this runs longer. FUZZ_MAX_EXAMPLES / FUZZ_MAX_TIME.
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-600} \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py

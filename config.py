@@ -52,13 +52,21 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", 10)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
+    # A pooled connection is checked (a cheap round trip) before each checkout, so a connection the
+    # database dropped (restart, failover, pg_terminate_backend) costs no request an error.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_RECORD_QUERIES = False
     # Request bodies above this are refused with 413 before anything is parsed.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
     # A BPMN upload above this is refused with 413.
     BPMN_MAX_BYTES = int(os.environ.get("BPMN_MAX_BYTES", 1024 * 1024))
+    # Input hygiene (app/hygiene.py): every JSON body, whatever the endpoint. Beyond these: 422.
+    INPUT_MAX_DEPTH = int(os.environ.get("INPUT_MAX_DEPTH", 8))  # containers nested in one body
+    INPUT_MAX_KEYS = int(os.environ.get("INPUT_MAX_KEYS", 500))  # keys in one object
+    INPUT_MAX_ITEMS = int(os.environ.get("INPUT_MAX_ITEMS", 100_000))  # values in one body, all levels
+    INPUT_MAX_STRING = int(os.environ.get("INPUT_MAX_STRING", 10_000))  # characters in one string
+    INPUT_MAX_NUMBER = 2**53  # |n| for every number (exact in JSON's doubles); NaN/Infinity refused
     TOKEN_TTL_HOURS = int(os.environ.get("TOKEN_TTL_HOURS", 12))
     # Principals resolved from a token are cached this many seconds per process.
     TOKEN_CACHE_SECONDS = float(os.environ.get("TOKEN_CACHE_SECONDS", 30))

@@ -9,12 +9,15 @@ from flask import Flask, has_request_context, request
 
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, unit_of_work
+from app.hygiene import StrictJSONProvider
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class OneWindowFlask(Flask):
     """Flask with one transaction per request: a mutating request commits once, here, or rolls back."""
+
+    json_provider_class = StrictJSONProvider  # NaN, huge numbers, runaway nesting: 422 (app/hygiene.py)
 
     def dispatch_request(self):
         if request.method in READ_ONLY_METHODS:

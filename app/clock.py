@@ -1,9 +1,13 @@
 """The one clock. Everything that needs "now" asks here; tests freeze and move it."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Times on the wire carry this fixed offset. It equals Asia/Shanghai for every date since 1992;
+# before that the zone database gives summer time (1986-1991) and local mean time +08:05:43
+# (before 1901), which no client of a government service center expects to see.
+DISPLAY_ZONE = timezone(timedelta(hours=8), "+08:00")
 
 _frozen: datetime | None = None
 

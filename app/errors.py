@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -130,6 +130,14 @@ def register_error_handlers(app: Flask) -> None:
         if "could not obtain lock" in str(err.orig) or "database is locked" in str(err.orig):
             return problem(409, Conflict.title, "该办件正被他人处理，请稍后重试 The case is busy.")
         return problem(503, Unavailable.title, "数据库暂不可用 The database is unavailable.")
+
+    @app.errorhandler(DBAPIError)
+    def _disconnected(err: DBAPIError):
+        # A connection lost mid-request (the driver may call it anything but OperationalError).
+        if not err.connection_invalidated:
+            return _unexpected(err)
+        log.warning("database connection lost: %s", err.orig)
+        return problem(503, Unavailable.title, "数据库连接中断，请重试 The database connection was lost.")
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.errors import http_error_response
+from app.openapi import ProblemResponses
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -33,7 +34,7 @@ class ProblemApi(Api):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = ProblemApi()
+api = ProblemApi(spec_kwargs={"extra_plugins": [ProblemResponses()]})
 
 
 @contextmanager

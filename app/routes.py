@@ -7,8 +7,9 @@ from app.errors import CaseIncident
 
 
 def register(app: Flask, api: Api) -> None:
-    """Register the API blueprints and the authentication hook, then the pages (app/web)."""
-    from app import health
+    """Register the id converter, the API blueprints, the authentication and input-hygiene hooks, then
+    the pages (app/web)."""
+    from app import health, hygiene
     from app.audit import api as audit_api
     from app.cases import api as cases_api
     from app.cases import incidents
@@ -19,9 +20,11 @@ def register(app: Flask, api: Api) -> None:
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
+    from app.tasks.forms import FORMS
+    from app.tasks.schemas import form_component
     from app.web import register as register_pages
 
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    app.url_map.converters["int"] = hygiene.IdConverter  # before any rule is added
     modules = (
         health,
         identity_api,
@@ -36,6 +39,10 @@ def register(app: Flask, api: Api) -> None:
     )
     for module in modules:
         api.register_blueprint(module.blp)
+    for name, form in FORMS.items():  # what each kind of task accepts (CompleteSchema.data)
+        api.spec.components.schema(form_component(name), schema=type(form))
+    app.before_request(hygiene.refuse_unrouted)
     app.before_request(identity_api.authenticate_request)
+    app.before_request(hygiene.inspect_request)
     app.register_error_handler(CaseIncident, incidents.handle)
     register_pages(app, [module.blp for module in modules])

@@ -50,7 +50,7 @@ def _database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
-    options = {"pool_size": 30, "max_overflow": 10} if url.startswith("postgresql") else {}
+    options = {"pool_size": 30, "max_overflow": 10, "pool_pre_ping": True} if url.startswith("postgresql") else {}
     app = create_app(
         TestConfig, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS=options, BPMN_DIR=str(BASE_DIR / "bpmn")
     )

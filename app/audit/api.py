@@ -13,7 +13,7 @@ from app.audit import history, replay, service
 from app.audit.verify import verify
 from app.cases import service as cases
 from app.identity.principal import current, require_role
-from app.schemas import Id, LocalDateTime
+from app.schemas import MAX_ID, Id, LocalDateTime
 
 blp = Blueprint("audit", __name__, url_prefix="/api", description="审计 Audit", template_folder="templates")
 
@@ -37,7 +37,7 @@ class EventListSchema(Schema):
 
 
 class ReplayArgs(Schema):
-    upto = fields.Integer(validate=validate.Range(min=1), metadata={"description": "state after event N"})
+    upto = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "state after event N"})
 
 
 class DivergenceSchema(Schema):
@@ -56,7 +56,7 @@ class ReplaySchema(Schema):
 
 
 class VerifyArgs(Schema):
-    case_id = fields.Integer(validate=validate.Range(min=1))
+    case_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class BrokenLinkSchema(Schema):

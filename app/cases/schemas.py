@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from app.schemas import Id, LocalDateTime, PageArgs
+from app.schemas import FREE_DICT, Id, LocalDateTime, PageArgs
 
 STATUSES = ("in_progress", "suspended", "completed", "withdrawn")
 WARNINGS = ("ok", "warning", "overdue", "breach")
@@ -21,14 +21,18 @@ class CaseCreateSchema(Schema):
     matter_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     applicant = fields.Nested(ApplicantSchema, required=True)
     materials = fields.List(fields.Nested(MaterialInSchema), load_default=list, validate=validate.Length(max=100))
-    data = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")), load_default=dict)
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        load_default=dict,
+        metadata=FREE_DICT,
+    )
 
 
 class CaseFilterArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    matter_code = fields.String()
+    matter_code = fields.String(validate=validate.Length(max=40))
     warning = fields.String(validate=validate.OneOf(WARNINGS))
-    department = fields.String()
+    department = fields.String(validate=validate.Length(max=40))
 
 
 class DeadlinesSchema(Schema):

@@ -5,13 +5,17 @@ from flask_smorest import Blueprint
 
 from app.deadlines import calendar, jobs
 from app.deadlines.schemas import CalendarYearOutSchema, CalendarYearSchema, DueArgs, DueSchema
+from app.deadlines.workdays import FIRST_YEAR, LAST_YEAR
 from app.errors import Invalid
 from app.identity.principal import current, require_role
+
+# The path's year within the supported range (outside it: 422).
+YEAR = {"in": "path", "name": "year", "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}}
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/calendar", description="工作日日历 Working-day calendar")
 
 
-@blp.route("/<int:year>")
+@blp.route("/<int:year>", parameters=[YEAR])
 class CalendarYearView(MethodView):
     @blp.response(200, CalendarYearOutSchema)
     def get(self, year):

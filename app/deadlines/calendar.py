@@ -9,7 +9,15 @@ from sqlalchemy import delete, select
 
 from app import clock
 from app.deadlines.models import CalendarDay, CalendarYear
-from app.deadlines.workdays import DayRule, WorkCalendar, covered_years, official_arrangement
+from app.deadlines.workdays import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    DayRule,
+    WorkCalendar,
+    covered_years,
+    official_arrangement,
+    supported,
+)
 from app.errors import Invalid
 from app.extensions import db
 
@@ -39,6 +47,11 @@ def invalidate() -> None:
 
 def get_year(*, year: int) -> dict:
     """A year's non-default days and where they came from (source None when not loaded)."""
+    if not supported(year):
+        raise Invalid(
+            f"只支持 {FIRST_YEAR}-{LAST_YEAR} 年 Years {FIRST_YEAR}-{LAST_YEAR} only.",
+            errors={"year": [f"must be within {FIRST_YEAR}..{LAST_YEAR}"]},
+        )
     loaded = db.session.get(CalendarYear, year)
     days = db.session.scalars(select(CalendarDay).where(CalendarDay.year == year).order_by(CalendarDay.day)).all()
     return {

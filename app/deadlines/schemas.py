@@ -1,6 +1,10 @@
 from marshmallow import Schema, fields, validate
 
+from app.deadlines.workdays import FIRST_DATE, FIRST_YEAR, LAST_DATE, LAST_YEAR
 from app.schemas import LocalDateTime
+
+# OpenAPI 3.0 has no date bounds: the years FIRST_YEAR..LAST_YEAR as a pattern (beside x-minimum/x-maximum).
+DATE_PATTERN = r"^(199\d|20\d\d|2100)-"
 
 
 class DaySchema(Schema):
@@ -10,7 +14,7 @@ class DaySchema(Schema):
 
 
 class CalendarYearSchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=1990, max=2100))
+    year = fields.Integer(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
     source = fields.String(required=True, validate=validate.Length(min=1, max=200))
     days = fields.List(fields.Nested(DaySchema), required=True, validate=validate.Length(max=366))
 
@@ -22,7 +26,12 @@ class CalendarYearOutSchema(CalendarYearSchema):
 
 
 class DueArgs(Schema):
-    from_ = fields.Date(required=True, data_key="from")
+    from_ = fields.Date(
+        required=True,
+        data_key="from",
+        validate=validate.Range(min=FIRST_DATE, max=LAST_DATE),
+        metadata={"pattern": DATE_PATTERN},
+    )
     days = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
 
 

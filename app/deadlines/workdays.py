@@ -20,6 +20,17 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 MAKE_UP_NAME = "调休上班"
 
+# The years the platform computes in: acceptance dates and calendar years outside are refused (422).
+FIRST_YEAR = 1990
+LAST_YEAR = 2100
+FIRST_DATE = datetime.date(FIRST_YEAR, 1, 1)
+LAST_DATE = datetime.date(LAST_YEAR, 12, 31)
+
+
+def supported(year: int) -> bool:
+    """True for a year the calendar covers (FIRST_YEAR..LAST_YEAR)."""
+    return FIRST_YEAR <= year <= LAST_YEAR
+
 
 @dataclass(frozen=True)
 class DayRule:

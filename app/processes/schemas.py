@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from app.schemas import LocalDateTime
+from app.schemas import FREE_DICT, LocalDateTime
 
 
 class ProblemSchema(Schema):
@@ -62,8 +62,8 @@ class ProcessListSchema(Schema):
 class ScenarioSchema(Schema):
     """A dry run: start data, and per user task (element id) a submission or a list of them."""
 
-    data = fields.Dict(keys=fields.String(), load_default=dict)
-    tasks = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    data = fields.Dict(keys=fields.String(), load_default=dict, metadata=FREE_DICT)
+    tasks = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, metadata=FREE_DICT)
     max_steps = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1000))
 
     @validates("tasks")

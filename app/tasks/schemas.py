@@ -1,6 +1,18 @@
 from marshmallow import Schema, fields, validate
 
 from app.schemas import Id, LocalDateTime, PageArgs
+from app.tasks.forms import FORMS
+
+
+def form_component(form: str) -> str:
+    """The OpenAPI component name of a task form (`delivery` -> `DeliveryForm`)."""
+    return f"{form.capitalize()}Form"
+
+
+def form_refs() -> list[dict]:
+    """OpenAPI references to every task form, for a submission's `data`."""
+    return [{"$ref": f"#/components/schemas/{form_component(name)}"} for name in FORMS]
+
 
 WARNINGS = ("ok", "warning", "overdue", "breach")
 SORTS = ("due", "-due", "created")
@@ -65,7 +77,9 @@ class DelegateSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    data = fields.Dict(keys=fields.String(), required=True)
+    # Documented as one of the task forms (components registered by app/routes.py); the task's own
+    # `form` decides which one the server holds the submission to.
+    data = fields.Dict(keys=fields.String(), required=True, metadata={"anyOf": form_refs()})
 
 
 class CaseProgressSchema(Schema):
