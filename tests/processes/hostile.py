@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.processes.bpmn_builder import HEAD
+from tests.processes.bpmn_builder import process
 
 
 @dataclass(frozen=True)
@@ -32,56 +32,20 @@ def design(
     after_timer: str | None = None,
     case_data: str = "",
 ) -> bytes:
-    """A process: start -> review (optionally multi-instance, optionally with a boundary timer) -> gw -> ends.
+    """The builder's small process (start -> review -> gw -> ends) with one hostile element.
 
-    `after_timer`, a condition: the timer's path passes a gateway with it before its end."""
-    timer_xml = ""
-    if timer is not None:
-        tag, value = timer
-        into_end = "f_esc" if after_timer is None else "f_esc_yes"
-        timer_xml = f"""
-    <bpmn:boundaryEvent id="escalate" attachedToRef="review" cancelActivity="false">
-      <bpmn:outgoing>f_esc</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="t1"><bpmn:{tag}>{value}</bpmn:{tag}></bpmn:timerEventDefinition>
-    </bpmn:boundaryEvent>
-    <bpmn:endEvent id="end_esc"><bpmn:incoming>{into_end}</bpmn:incoming></bpmn:endEvent>"""
-        if after_timer is None:
-            timer_xml += """
-    <bpmn:sequenceFlow id="f_esc" sourceRef="escalate" targetRef="end_esc" />"""
-        else:
-            timer_xml += f"""
-    <bpmn:exclusiveGateway id="gw_esc" default="f_esc_no"><bpmn:incoming>f_esc</bpmn:incoming>
-      <bpmn:outgoing>f_esc_yes</bpmn:outgoing><bpmn:outgoing>f_esc_no</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:endEvent id="end_esc_no"><bpmn:incoming>f_esc_no</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f_esc" sourceRef="escalate" targetRef="gw_esc" />
-    <bpmn:sequenceFlow id="f_esc_yes" sourceRef="gw_esc" targetRef="end_esc">
-      <bpmn:conditionExpression>{after_timer}</bpmn:conditionExpression></bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_esc_no" sourceRef="gw_esc" targetRef="end_esc_no" />"""
-    declared = ""
-    if case_data:
-        declared = f"""
-    <bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="case_data" value="{case_data}" />
-    </spiffworkflow:properties></bpmn:extensionElements>"""
-    return f"""{HEAD}
-  <bpmn:process id="{key}" name="恶意流程" isExecutable="true">{declared}
-    <bpmn:laneSet id="ls"><bpmn:lane id="lane1" name="market.review">
-      <bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="review" name="审查">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>{loop}</bpmn:userTask>
-    <bpmn:exclusiveGateway id="gw" default="f_no"><bpmn:incoming>f2</bpmn:incoming>
-      <bpmn:outgoing>f_yes</bpmn:outgoing><bpmn:outgoing>f_no</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:endEvent id="end_yes"><bpmn:incoming>f_yes</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="end_no"><bpmn:incoming>f_no</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="gw" />
-    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="end_yes">
-      <bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="end_no" />{timer_xml}
-  </bpmn:process>
-</bpmn:definitions>
-""".encode()
+    `timer` is (tag, value) of a boundary timer on review; `after_timer`, a condition its path meets."""
+    tag, value = timer if timer is not None else ("timeDuration", None)
+    return process(
+        key,
+        condition=condition,
+        loop=loop,
+        timer=value,
+        timer_tag=tag,
+        after_timer=after_timer,
+        case_data=case_data,
+        name="恶意流程",
+    )
 
 
 def cardinality(value: str) -> str:
