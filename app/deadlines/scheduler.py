@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 
 from app import clock
+from app.cases import intake
 from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 from app.notifications import service as notifications
@@ -31,6 +32,7 @@ JOBS = (
     ("timers_fired", jobs.fire_timers, jobs.BATCH),
     ("case_warnings", jobs.sweep_cases, jobs.SWEEP_BATCH),
     ("task_warnings", jobs.sweep_tasks, jobs.SWEEP_BATCH),
+    ("corrections_lapsed", intake.close_lapsed, intake.BATCH),
 )
 
 
