@@ -66,8 +66,7 @@ def accept(
 ) -> Case:
     """受理: check the materials, pin the published process version and limits, start the workflow, audit.
 
-    `pending`: a case awaiting correction (补正), locked by the caller, accepted now that it is
-    corrected; its clocks start now.
+    `pending`: a case awaiting correction (补正), locked by the caller: accepted now, its clocks start now.
     """
     if not principal.has_role("window"):
         raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
@@ -78,10 +77,9 @@ def accept(
     fan_out.check(definition, {**matter.process_data, **data})
     now = clock.now()
     values = _case_values(matter, version.id, principal, applicant, materials, now)
-    case = pending or Case(**values)
-    if pending is not None:
-        for column, value in values.items():
-            setattr(case, column, value)
+    case = pending or Case()
+    for column, value in values.items():
+        setattr(case, column, value)
     start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
     try:
         run = Run.start(definition, start_data, at=now, facts=facts(case))
