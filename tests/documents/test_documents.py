@@ -1,6 +1,7 @@
 """Documents: frozen bytes, the PDF, decisions, extension and delivery papers, numbering under concurrency,
 and the matter's 一次性告知单."""
 
+import base64
 import hashlib
 import io
 import re
@@ -131,3 +132,16 @@ def test_the_guide_tells_everything_once(as_user):
         assert material["name"] in html
     assert "必需（可容缺，受理后补齐）" in html and "非必需" in html
     assert as_user("window1").get("/api/matters/NO-SUCH/guide").status_code == 404
+
+
+def test_the_departments_seal_is_frozen_into_the_document(app, as_user, tmp_path, monkeypatch):
+    seal = b"\x89PNG\r\n\x1a\n" + b"seal-of-market"
+    (tmp_path / "market.png").write_bytes(seal)
+    monkeypatch.setitem(app.config, "DOCUMENT_SEAL_DIR", str(tmp_path))
+    case = accept(as_user)
+    html = html_of(as_user, case["documents"][0])
+    assert "data:image/png;base64," + base64.b64encode(seal).decode() in html and "（印章）" not in html
+    (tmp_path / "market.png").write_bytes(b"\x89PNG\r\n\x1a\nanother")
+    assert html_of(as_user, case["documents"][0]) == html
+    monkeypatch.setitem(app.config, "DOCUMENT_SEAL_DIR", str(tmp_path / "none"))
+    assert "（印章）" in html_of(as_user, accept(as_user)["documents"][0])
