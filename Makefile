@@ -10,7 +10,7 @@ export FLASK_APP := wsgi
 # Playwright drives Debian's Chromium; it must never download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test bench lint install assets browser secret fuzz
+.PHONY: run test bench lint install assets browser pdf secret fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,14 @@ browser:
 		apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	fi
 
+# What documents need on a fresh Debian machine (as root): WeasyPrint's Pango, the Noto CJK fonts the
+# documents are set in, and poppler-utils (pdftoppm/pdftotext, to look at a rendered PDF).
+PANGO := /usr/lib/$(shell uname -m)-linux-gnu/libpango-1.0.so.0
+pdf:
+	@if [ ! -f $(PANGO) ] || [ ! -f $(CJK_FONT) ] || ! command -v pdftoppm >/dev/null; then \
+		apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk poppler-utils; \
+	fi
+
 # The session-signing key: SECRET_KEY from the environment, else instance/secret_key (made once, here).
 secret:
 	@if [ -z "$$SECRET_KEY" ] && [ ! -s instance/secret_key ]; then \
@@ -42,7 +50,7 @@ secret:
 		echo "generated instance/secret_key"; \
 	fi
 
-run: install assets secret
+run: install assets pdf secret
 	$(BIN)/flask db upgrade
 	$(BIN)/flask calendar seed
 	$(BIN)/flask demo seed
@@ -51,7 +59,7 @@ run: install assets secret
 		--access-logfile - wsgi:app
 
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: install assets browser
+test: install assets browser pdf
 	$(BIN)/ruff check app tests benchmarks config.py wsgi.py
 	$(BIN)/ruff format --check app tests benchmarks config.py wsgi.py
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider

@@ -93,6 +93,11 @@ class Config:
     ENGINE_MAX_MEMORY_MB = _number("ENGINE_MAX_MEMORY_MB")
     # A dry run runs in a child process stopped after this many seconds.
     SIMULATION_MAX_SECONDS = float(os.environ.get("SIMULATION_MAX_SECONDS", 10))
+    # Documents (app/documents): the number pattern ({department}{series}〔{year}〕{seq:04d}号 unless set),
+    # the folder of seal images (<department code>.png), and the days an applicant has to correct.
+    DOCUMENT_NUMBER_PATTERN = os.environ.get("DOCUMENT_NUMBER_PATTERN")
+    DOCUMENT_SEAL_DIR = os.environ.get("DOCUMENT_SEAL_DIR", str(BASE_DIR / "instance" / "seals"))
+    CORRECTION_LAPSE_DAYS = int(os.environ.get("CORRECTION_LAPSE_DAYS", 30))
     API_TITLE = "OneWindow 一窗 API"
     API_VERSION = "1.0"
     OPENAPI_VERSION = "3.0.3"

@@ -3,6 +3,7 @@
 from app.audit.models import Event
 from app.cases.models import Case
 from app.deadlines.models import CalendarDay, CalendarYear, SchedulerLease, Suspension
+from app.documents.models import Document, DocumentSequence
 from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
 from app.notifications.models import Notification, OutboundMessage
@@ -17,6 +18,8 @@ __all__ = [
     "SchedulerLease",
     "Suspension",
     "Department",
+    "Document",
+    "DocumentSequence",
     "Event",
     "Group",
     "Matter",

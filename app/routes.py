@@ -14,6 +14,7 @@ def register(app: Flask, api: Api) -> None:
     from app.cases import api as cases_api
     from app.cases import incidents
     from app.deadlines import api as calendar_api
+    from app.documents import api as documents_api
     from app.identity import api as identity_api
     from app.matters import api as matters_api
     from app.notifications import api as notifications_api
@@ -36,6 +37,7 @@ def register(app: Flask, api: Api) -> None:
         calendar_api,
         supervision_api,
         notifications_api,
+        documents_api,
     )
     for module in modules:
         api.register_blueprint(module.blp)

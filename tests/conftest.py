@@ -25,6 +25,8 @@ DB_FIXTURES = {"client", "as_user", "db_session", "runner"}
 TABLES = [
     "outbound_messages",
     "notifications",
+    "documents",
+    "document_sequences",
     "events",
     "suspensions",
     "tasks",

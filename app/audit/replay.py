@@ -31,6 +31,8 @@ from app.engine.parser import Definition
 from app.engine.runtime import EngineError, Run
 from app.processes import service as processes
 
+# What the window records before an acceptance (a correction notice and its document): no workflow yet.
+BEFORE_ACCEPTANCE = frozenset({"correction_requested", "document_issued"})
 WORKFLOW_EVENTS = frozenset({"case_accepted", "task_completed", "timer_fired", "timers_rescheduled", "case_withdrawn"})
 # Platform events that name a task: the task must be open in the record when they happen.
 TASK_ACTIONS = frozenset({"task_claimed", "task_unclaimed", "task_delegated", "task_completed"})
@@ -174,6 +176,8 @@ class _Player:
 
     def play(self, head: EventLike | None, group: list[EventLike], limit: int) -> None:
         """Apply one step's events up to `limit`: the engine for the head, the record for all."""
+        if head is None and all(e.type in BEFORE_ACCEPTANCE for e in group):
+            return
         if head is None:
             first = group[0]
             raise _Diverged(
@@ -384,17 +388,22 @@ def _error(exc: EngineError) -> dict[str, Any]:
 def replay_case(*, case: Any, upto: int | None = None) -> ReplayResult:
     """Replay a case from its events on the process version they name; compare with its stored state."""
     events = audit.chain_events(case_id=case.id)
+    stored = runtime.stored_state(case.id)
+    if stored is None and not any(e.type == "case_accepted" for e in events):
+        # Answered without acceptance (不予受理, or awaiting correction): no workflow to re-run.
+        return ReplayResult(True, 0, None, {} if upto is not None else None)
     pinned = _pinned(case, events)
     if isinstance(pinned, ReplayResult):
         return pinned
-    stored = runtime.stored_state(case.id)
     data = (lambda: runtime.load_run(case, stored).data) if stored is not None else None
     return replay(pinned, events, upto=upto, stored_data=data)
 
 
 def _pinned(case: Any, events: list[Row]) -> Pinned | ReplayResult:
     """The version the first event names, checked against the case row and its own stored bytes."""
-    first = (events[0].payload or {}) if events else {}
+    # The acceptance names the version (a corrected application has its notice's events before it).
+    accepted = next((e for e in events if e.type == "case_accepted"), events[0] if events else None)
+    first = (accepted.payload or {}) if accepted is not None else {}
     key, number = first.get("process_key"), first.get("process_version")
     version = processes.get(key=key, version=number) if key and number else None
     named = {"process_key": key, "process_version": number}

@@ -3,8 +3,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.cases import lifecycle, runtime, service
+from app.cases import intake, lifecycle, service
 from app.cases.schemas import (
+    CaseAcceptSchema,
     CaseCreateSchema,
     CaseFilterArgs,
     CaseListSchema,
@@ -13,6 +14,7 @@ from app.cases.schemas import (
     ResumeSchema,
     SuspendSchema,
 )
+from app.documents import service as documents
 from app.identity.principal import current
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="办件 Cases")
@@ -31,10 +33,13 @@ class Cases(MethodView):
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseSchema)
     def post(self, body):
-        """受理: accept an application of a matter; the case runs to its first human tasks."""
+        """The window's answer: accept (default), `intake: "correct"` (补正) or `intake: "refuse"` (不予受理).
+
+        The answer's documents (受理通知书, 容缺受理告知书, 补正材料通知书, 不予受理决定书) are listed in
+        `documents`.
+        """
         principal = current()
-        case = runtime.accept(principal=principal, **body)
-        return service.view(case, principal, service.open_tasks([case.id])[case.id])
+        return _with_documents(intake.receive(principal=principal, **body), principal)
 
 
 @blp.route("/<int:case_id>")
@@ -45,6 +50,22 @@ class CaseItem(MethodView):
         principal = current()
         case = service.get_visible(case_id=case_id, principal=principal)
         return service.view(case, principal, service.open_tasks([case.id])[case.id])
+
+
+@blp.route("/<int:case_id>/accept")
+class AcceptCorrected(MethodView):
+    @blp.arguments(CaseAcceptSchema)
+    @blp.response(200, CaseSchema)
+    def post(self, body, case_id):
+        """受理 a case awaiting correction once corrected: the workflow and the clocks start now."""
+        principal = current()
+        return _with_documents(intake.accept_corrected(case_id=case_id, principal=principal, **body), principal)
+
+
+def _with_documents(case, principal):
+    shown = service.view(case, principal, service.open_tasks([case.id])[case.id])
+    shown["documents"] = [documents.view(d) for d in documents.list_for_case(case_id=case.id)]
+    return shown
 
 
 def _shown(case):

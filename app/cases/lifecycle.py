@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app import clock
 from app.audit import service as audit
-from app.cases import runtime
-from app.cases.models import COMPLETED, IN_PROGRESS, SUSPENDED, WITHDRAWN, Case
+from app.cases import papers, runtime
+from app.cases.models import AWAITING_CORRECTION, COMPLETED, IN_PROGRESS, SUSPENDED, WITHDRAWN, Case
 from app.cases.service import get_visible
 from app.deadlines import service as deadlines
 from app.errors import Conflict, Forbidden
@@ -74,6 +74,7 @@ def extend(*, case_id: int, principal: Principal, reason: str) -> Case:
         payload={"reason": reason, "days": days, "statutory_due": case.statutory_due.isoformat()},
     )
     _reschedule(case, principal)
+    papers.extension_notice(case, actor=principal.username, reason=reason, days=days)
     return case
 
 
@@ -83,7 +84,8 @@ def withdraw(*, case_id: int, principal: Principal, reason: str) -> Case:
     if case.status in (COMPLETED, WITHDRAWN):
         raise Conflict(f"办件状态为 {case.status}，不能撤回 The case is already closed.")
     now = clock.now()
-    runtime.withdraw(case, actor=principal.username, now=now)
+    if case.status != AWAITING_CORRECTION:  # a case awaiting correction has no workflow yet
+        runtime.withdraw(case, actor=principal.username, now=now)
     for suspension in deadlines.open_suspensions(case.id):
         suspension.ended_at, suspension.ended_by, suspension.note = now, principal.username, "撤回"
     case.status, case.completed_at, case.clock_stopped_since, case.next_timer_at = WITHDRAWN, now, None, None

@@ -18,6 +18,8 @@ from app.extensions import db
 from app.types import UTCDateTime
 
 IN_PROGRESS, SUSPENDED, COMPLETED, WITHDRAWN = "in_progress", "suspended", "completed", "withdrawn"
+AWAITING_CORRECTION = "awaiting_correction"  # 补正: registered, told what to correct, no clock yet
+NOT_ACCEPTED = "not_accepted"  # the result of a refusal (不予受理)
 
 
 def _lag_index(name: str, column: str, where: str) -> Index:
@@ -47,7 +49,9 @@ class Case(db.Model):
     matter_code: Mapped[str] = mapped_column(String(40))
     department: Mapped[str] = mapped_column(String(40))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
-    status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
+    # 20 on PostgreSQL (migration 0012, for "awaiting_correction"); SQLite never enforces a length, so
+    # its column keeps the 12 it was created with rather than rebuilding the table.
+    status: Mapped[str] = mapped_column(String(20).with_variant(String(12), "sqlite"), default=IN_PROGRESS)
     result: Mapped[str | None] = mapped_column(String(12))
     end_event: Mapped[str | None] = mapped_column(String(100))
     applicant: Mapped[dict] = mapped_column(JSON)

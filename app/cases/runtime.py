@@ -19,7 +19,7 @@ from sqlalchemy.orm import load_only
 
 from app import clock
 from app.audit import service as audit
-from app.cases import fan_out, writeback
+from app.cases import fan_out, papers, writeback
 from app.cases import service as cases
 from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState
 from app.deadlines import service as deadlines
@@ -55,31 +55,43 @@ _FOR_A_STEP = load_only(
 )
 
 
-def accept(*, principal: Principal, matter_code: str, applicant: dict, materials: list[dict], data: dict) -> Case:
-    """受理: check the materials, pin the published process version and limits, start the workflow, audit."""
+def accept(
+    *,
+    principal: Principal,
+    matter_code: str,
+    applicant: dict,
+    materials: list[dict],
+    data: dict,
+    pending: Case | None = None,
+) -> Case:
+    """受理: check the materials, pin the published process version and limits, start the workflow, audit.
+
+    `pending`: a case awaiting correction (补正), locked by the caller: accepted now, its clocks start now.
+    """
     if not principal.has_role("window"):
         raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
     matter = matters.get_or_raise(code=matter_code)
     deferred = cases.check_materials(matter.materials, materials)
-    version = processes.published(key=matter.process_key)
-    if version is None:
-        raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
+    version = published_version(matter)
     definition = processes.definition(version.id)
     fan_out.check(definition, {**matter.process_data, **data})
     now = clock.now()
-    case = _new_case(matter, version.id, principal, applicant, materials, now)
+    values = _case_values(matter, version.id, principal, applicant, materials, now)
+    case = pending or Case()
+    for column, value in values.items():
+        setattr(case, column, value)
     start_data = {**matter.process_data, **data, "matter_code": matter.code, "materials_deferred": deferred}
     try:
         run = Run.start(definition, start_data, at=now, facts=facts(case))
     except EngineError as exc:
         raise CaseIncident(str(exc), element=exc.element) from exc
     case.next_timer_at = run.next_timer_due()
-    if db.engine.dialect.name == "postgresql":  # number and timer in the INSERT: the row is written whole
+    if pending is None and db.engine.dialect.name == "postgresql":  # number and timer in the INSERT
         case.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence("cases", "id"))))
-        case.number = _number(case, now)
+        case.number = number(case, now)
     db.session.add(case)
     db.session.flush()
-    case.number = case.number or _number(case, now)
+    case.number = case.number or number(case, now)
     payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
     payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
     audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
@@ -88,15 +100,25 @@ def accept(*, principal: Principal, matter_code: str, applicant: dict, materials
     return case
 
 
-def _new_case(matter, version_id: int, principal: Principal, applicant: dict, materials: list, now: datetime) -> Case:
-    """A case of `matter` accepted now, its limits pinned and its due dates computed (not yet added)."""
+def published_version(matter):
+    """The matter's published process version (409 when none is)."""
+    version = processes.published(key=matter.process_key)
+    if version is None:
+        raise Conflict(f"事项 {matter.code} 的流程尚未发布 The matter's process is not published.")
+    return version
+
+
+def _case_values(
+    matter, version_id: int, principal: Principal, applicant: dict, materials: list, now: datetime
+) -> dict:
+    """The columns of a case of `matter` accepted now: its limits pinned and its due dates computed."""
     due = deadlines.due_dates(
         accepted_at=now,
         statutory_days=matter.statutory_days,
         promised_days=matter.promised_days,
         warning_days=matter.warning_days,
     )
-    return Case(
+    return dict(
         matter_code=matter.code,
         department=matter.department,
         process_version_id=version_id,
@@ -111,7 +133,7 @@ def _new_case(matter, version_id: int, principal: Principal, applicant: dict, ma
     )
 
 
-def _number(case: Case, now: datetime) -> str:
+def number(case: Case, now: datetime) -> str:
     """The receipt number (受理编号): the acceptance day in Beijing and the case id."""
     return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
 
@@ -278,6 +300,7 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         except EngineError as exc:
             raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
         _finish(case, task, principal, submitted, now)
+        papers.after_step(case, form=task.form, submitted=submitted, actor=principal.username, at=now)
         decided = run.definition.human_tasks[task.name].properties.get("completes_case")
         if decided and case.status == IN_PROGRESS:
             close(case, result=decided, actor=principal.username, now=now, end=task.name, continues=True)

@@ -2,7 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas import FREE_DICT, Id, LocalDateTime, PageArgs
 
-STATUSES = ("in_progress", "suspended", "completed", "withdrawn")
+STATUSES = ("awaiting_correction", "in_progress", "suspended", "completed", "withdrawn")
 WARNINGS = ("ok", "warning", "overdue", "breach")
 
 
@@ -21,6 +21,23 @@ class CaseCreateSchema(Schema):
     matter_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     applicant = fields.Nested(ApplicantSchema, required=True)
     materials = fields.List(fields.Nested(MaterialInSchema), load_default=list, validate=validate.Length(max=100))
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        load_default=dict,
+        metadata=FREE_DICT,
+    )
+    # The window's answer (行政许可法 art. 32): accept, ask for corrections at once, or refuse.
+    intake = fields.String(load_default="accept", validate=validate.OneOf(["accept", "correct", "refuse"]))
+    corrections = fields.List(
+        fields.String(validate=validate.Length(min=1, max=500)), load_default=None, validate=validate.Length(max=50)
+    )
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class CaseAcceptSchema(Schema):
+    """受理 a corrected application: the materials as now provided."""
+
+    materials = fields.List(fields.Nested(MaterialInSchema), required=True, validate=validate.Length(max=100))
     data = fields.Dict(
         keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
         load_default=dict,
@@ -52,6 +69,16 @@ class OpenTaskSchema(Schema):
     state = fields.String()
 
 
+class DocumentRefSchema(Schema):
+    """A document the answer issued (print it from GET /api/documents/{id})."""
+
+    id = Id()
+    kind = fields.String()
+    number = fields.String()
+    title = fields.String()
+    sha256 = fields.String()
+
+
 class CaseSchema(Schema):
     id = Id()
     number = fields.String()
@@ -68,6 +95,7 @@ class CaseSchema(Schema):
     evaluation = fields.String(allow_none=True)
     incident = fields.String(allow_none=True)
     open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    documents = fields.List(fields.Nested(DocumentRefSchema))
 
 
 class CaseListSchema(Schema):

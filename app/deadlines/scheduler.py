@@ -20,17 +20,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 
 from app import clock
+from app.cases import intake
 from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 from app.notifications import service as notifications
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
-# (name, job): a job that examined a full batch (jobs.BATCH) and changed something runs again.
+# (name, job, batch size): a job that examined a full batch and changed something runs again.
 JOBS = (
-    ("timers_fired", jobs.fire_timers),
-    ("case_warnings", jobs.sweep_cases),
-    ("task_warnings", jobs.sweep_tasks),
+    ("timers_fired", jobs.fire_timers, jobs.BATCH),
+    ("case_warnings", jobs.sweep_cases, jobs.BATCH),
+    ("task_warnings", jobs.sweep_tasks, jobs.BATCH),
+    ("corrections_lapsed", intake.close_lapsed, intake.BATCH),
 )
 
 
@@ -38,9 +40,9 @@ def run_once() -> dict[str, int] | None:
     """One pass over every job, each batch in its own transaction; None when another runner holds the lease."""
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     seconds = current_app.config.get("SCHEDULER_LEASE_SECONDS", 120)
-    totals = {name: 0 for name, _ in JOBS}
+    totals = {name: 0 for name, _, _ in JOBS}
     try:
-        for name, job in JOBS:
+        for name, job, batch in JOBS:
             while True:
                 with unit_of_work():  # a short transaction of its own: a batch never holds the lease row
                     if not lease.acquire(name=LEASE, holder=me, seconds=seconds):
@@ -49,7 +51,7 @@ def run_once() -> dict[str, int] | None:
                     examined, changed = job()
                 totals[name] += changed
                 # A full batch that changed something may have more behind it; otherwise the job is done.
-                if examined < jobs.BATCH or changed == 0:
+                if examined < batch or changed == 0:
                     break
         return totals
     finally:

@@ -1,5 +1,6 @@
 """The matter catalog."""
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -26,3 +27,11 @@ class MatterItem(MethodView):
     def get(self, code):
         """One matter with its materials checklist (一次性告知单)."""
         return service.get_or_raise(code=code)
+
+
+@blp.route("/<string:code>/guide")
+class MatterGuide(MethodView):
+    @blp.response(200, content_type="text/html")
+    def get(self, code):
+        """The matter's 一次性告知单, printable (A4 HTML): conditions, materials, legal basis, limits, fees, where."""
+        return Response(service.guide(code=code), content_type="text/html; charset=utf-8")

@@ -1,6 +1,6 @@
 """The matter catalog (事项目录): what a center handles, its limits, materials and process."""
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -26,3 +26,8 @@ class Matter(db.Model):
     warning_days: Mapped[int | None]
     # Extra start data for the process (e.g. a verification window), from the catalog.
     process_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The 一次性告知单's texts: conditions, legal basis, fees, where and when (from the catalog).
+    conditions: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    fees: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,11 @@ class MatterSchema(Schema):
     process_key = fields.String()
     warning_days = fields.Integer(allow_none=True)
     materials = fields.List(fields.Nested(MaterialSchema))
+    # The 一次性告知单's texts.
+    conditions = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    fees = fields.String(allow_none=True)
+    place = fields.String(allow_none=True)
 
 
 class MatterListSchema(Schema):

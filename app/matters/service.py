@@ -7,9 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.documents import render
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.identity import service as identity
 from app.matters.models import KINDS, MODES, Matter
+
+GUIDE_FIELDS = ("conditions", "legal_basis", "fees", "place")
 
 
 def get(*, code: str) -> Matter | None:
@@ -42,6 +46,8 @@ def load_catalog(*, path: str | Path) -> int:
         for field in ("name", "department", "kind", "mode", "statutory_days", "promised_days", "process_key"):
             setattr(matter, field, entry[field])
         matter.warning_days = entry.get("warning_days")
+        for field in GUIDE_FIELDS:
+            setattr(matter, field, (entry.get(field) or "").strip() or None)
         matter.process_data = dict(entry.get("process_data", {}))
         matter.materials = [
             {
@@ -71,3 +77,10 @@ def _validate(entry: dict) -> None:
         raise Invalid(f"事项 {code}: 承诺时限须不超过法定时限 promised_days must be within statutory_days")
     if entry["kind"] == "immediate" and entry["promised_days"] != 0:
         raise Invalid(f"事项 {code}: 即办件承诺时限为 0 an immediate matter has promised_days 0")
+
+
+def guide(*, code: str) -> bytes:
+    """The matter's 一次性告知单 as printable A4 HTML: conditions, materials, basis, limits, fees, place."""
+    matter = get_or_raise(code=code)
+    department = identity.get_department(code=matter.department)
+    return render.html("guide", {"matter": matter, "department": department.name if department else matter.department})

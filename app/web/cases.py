@@ -13,6 +13,7 @@ from app.cases import lifecycle
 from app.cases import service as cases
 from app.cases.models import Case
 from app.cases.schemas import STATUSES, WARNINGS, ReasonSchema, ResumeSchema, SuspendSchema
+from app.documents import service as documents
 from app.errors import Invalid
 from app.extensions import db
 from app.matters import service as matters
@@ -88,6 +89,8 @@ def _render(case_id: int, *, action: str | None = None, values=None, errors=None
         values=values or {},
         errors=errors or {},
         evaluations=supervision.EVALUATIONS,
+        papers=documents.list_for_case(case_id=case.id),
+        matter=matter,
         **diagram_context(case),
     )
     return page, status

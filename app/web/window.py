@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from app.cases import runtime
+from app.cases import intake
 from app.cases import service as cases
+from app.documents import service as documents
 from app.errors import Forbidden
 from app.identity.idnumber import id_number_problem
 from app.identity.service import get_user
 from app.matters import service as matters
 from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, field_errors, principal
+
+# The window's three answers (行政许可法 art. 32): label, what the page says once given.
+ANSWERS = {
+    "accept": {"label": "受理", "done": "受理成功"},
+    "correct": {"label": "一次性告知补正", "done": "已出具补正材料通知书"},
+    "refuse": {"label": "不予受理", "done": "已出具不予受理决定书"},
+}
 
 
 def _require_window() -> None:
@@ -28,14 +36,25 @@ def _form_values() -> dict:
         "applicant_id_number": form.get("applicant_id_number", "").strip().upper(),
         "applicant_phone": form.get("applicant_phone", "").strip(),
         "materials": form.getlist("materials"),
+        "intake": form.get("intake", "accept"),
+        "corrections": form.get("corrections", ""),
+        "reason": form.get("reason", "").strip(),
     }
 
 
 def _render(values: dict, errors: dict | None = None, status: int = 200, done=None):
     catalog, _ = matters.list_matters(per_page=200)
     chosen = next((m for m in catalog if m.code == values["matter_code"]), None)
+    papers = documents.list_for_case(case_id=done.id) if done is not None else []
     page = render_template(
-        "web/accept.html", catalog=catalog, chosen=chosen, values=values, errors=errors or {}, done=done
+        "web/accept.html",
+        catalog=catalog,
+        chosen=chosen,
+        values=values,
+        errors=errors or {},
+        done=done,
+        papers=papers,
+        answers=ANSWERS,
     )
     return page, status
 
@@ -86,17 +105,37 @@ def accept_submit():
     if values["applicant_phone"]:
         applicant["phone"] = values["applicant_phone"]
     case, err = attempt_or_flash(
-        runtime.accept,
+        intake.receive,
         principal=principal(),
         matter_code=values["matter_code"],
         applicant=applicant,
         materials=[{"name": m["name"], "provided": m["name"] in values["materials"]} for m in catalog],
         data={},
+        intake=values["intake"] if values["intake"] in ANSWERS else "accept",
+        corrections=[line.strip() for line in values["corrections"].splitlines() if line.strip()],
+        reason=values["reason"] or None,
     )
     if err is not None:
         return _render(values, field_errors(err), err.status)
-    flash(f"受理成功，办件编号 {case.number}", "success")
+    flash(f"{ANSWERS[values['intake']]['done']}，办件编号 {case.number}", "success")
     return redirect(url_for("web.accept", done=case.id))
+
+
+@bp.route("/cases/<int:case_id>/accept", methods=["POST"])
+def accept_corrected(case_id: int):
+    """补正后受理: the materials as now provided; the same service as POST /api/cases/{id}/accept."""
+    _require_window()
+    found = cases.get_visible(case_id=case_id, principal=principal())
+    matter = matters.get(code=found.matter_code)
+    chosen = set(request.form.getlist("materials"))
+    materials = [{"name": m["name"], "provided": m["name"] in chosen} for m in (matter.materials if matter else [])]
+    _, err = attempt_or_flash(
+        intake.accept_corrected, case_id=case_id, principal=principal(), materials=materials, data={}
+    )
+    if err is None:
+        flash(f"补正后已受理，办件编号 {found.number}", "success")
+        return redirect(url_for("web.accept", done=case_id))
+    return redirect(url_for("web.case", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/receipt")

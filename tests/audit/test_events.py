@@ -28,7 +28,7 @@ def test_chain_can_be_recomputed_by_an_outside_tool(as_user):
     case = accept(as_user)
     work(as_user, case["open_tasks"][0], {"opinion": "材料齐全"}, user="market_reviewer1")
     events = as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["items"]
-    assert len(events) == 5
+    assert len(events) == 6  # accepted, its task, the receipt issued, claimed, completed, the next task
     assert events[0]["prev_hash"] == "0" * 64
     for before, after in zip(events, events[1:], strict=False):
         assert after["prev_hash"] == before["hash"]
@@ -54,7 +54,8 @@ def test_events_are_append_only_in_the_database(app, as_user):
             except Exception as exc:  # noqa: BLE001 - the database refuses; any driver error class will do
                 assert "append-only" in str(exc)
             db.session.rollback()
-    assert as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["total"] == 2
+    # accepted, its first task ready, its receipt issued
+    assert as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["total"] == 3
 
 
 def test_documented_worked_example_holds():

@@ -64,8 +64,10 @@ def test_scenario(as_user, key, result):
     assert [e["type"] for e in record] == [
         "case_accepted",
         "task_ready",
+        "document_issued",  # the receipt (受理通知书)
         "task_claimed",
         "task_completed",
+        "document_issued",  # the decision (准予/不予行政许可决定书)
         "case_completed",
     ]
     assert record[-1]["payload"] == {"result": result, "end": f"end_{result}"}
