@@ -20,8 +20,8 @@ from app.deadlines.service import step_due
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.models import Department, User
-from app.identity.service import group_members
 from app.identity.principal import Principal
+from app.identity.service import group_members
 from app.notifications.service import notify
 from app.supervision.models import ANSWERED, CLOSED, COLORS, OPEN, Card
 from app.tasks.models import CLAIMED, Task
@@ -74,7 +74,9 @@ def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime)
     case_ids = {c[0] for c in changes}
     task_ids = {c[1] for c in changes if c[1] is not None}
     cases = {r.id: r for r in db.session.execute(select(Case.id, Case.department).where(Case.id.in_(case_ids)))}
-    steps = {r.id: r for r in db.session.execute(select(Task.id, Task.title, Task.assignee).where(Task.id.in_(task_ids)))}
+    steps = {
+        r.id: r for r in db.session.execute(select(Task.id, Task.title, Task.assignee).where(Task.id.in_(task_ids)))
+    }
     holders: dict[int, str] = {}
     for case_id, assignee in db.session.execute(
         select(Task.case_id, Task.assignee).where(Task.case_id.in_(case_ids), Task.state == CLAIMED).order_by(Task.id)
@@ -294,7 +296,9 @@ def open_by_color_and_department() -> dict[str, dict[str, int]]:
     """Open cards counted per department and colour (the supervisor's page)."""
     out: dict[str, dict[str, int]] = {}
     for dept, color, n in db.session.execute(
-        select(Card.department, Card.color, func.count()).where(Card.state != CLOSED).group_by(Card.department, Card.color)
+        select(Card.department, Card.color, func.count())
+        .where(Card.state != CLOSED)
+        .group_by(Card.department, Card.color)
     ):
         out.setdefault(dept, dict.fromkeys(COLORS, 0))[color] = n
     return dict(sorted(out.items()))

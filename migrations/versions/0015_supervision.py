@@ -45,9 +45,7 @@ def upgrade():
     )
     op.create_index("ix_cards_state_color", "cards", ["state", "color"])
     op.create_index("ix_cards_case", "cards", ["case_id"])
-    op.create_index(
-        "ix_cards_answer_due", "cards", ["answer_due"], postgresql_where=OPEN_ONLY, sqlite_where=OPEN_ONLY
-    )
+    op.create_index("ix_cards_answer_due", "cards", ["answer_due"], postgresql_where=OPEN_ONLY, sqlite_where=OPEN_ONLY)
     op.create_table(
         "filings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,9 +64,7 @@ def upgrade():
         sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("card_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("length(trim(reason)) > 0", name=op.f("ck_filings_reason_given")),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_filings_case_id_cases"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_filings_case_id_cases"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_filings")),
     )
     op.create_index("ix_filings_state", "filings", ["state", "filed_at"])
