@@ -87,7 +87,8 @@ def _last_opinion(case: Case) -> str | None:
 def _opinion(type_: str, payload: dict | None) -> str | None:
     if type_ != "task_completed" or not payload:
         return None
-    value = (payload.get("data") or {}).get("opinion")
+    data = payload.get("data") or {}
+    value = data.get("opinion") or data.get("reason")
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
