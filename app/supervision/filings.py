@@ -68,28 +68,42 @@ def file_outcome(*, case: Case, result: str | None, actor: str, now: datetime) -
 
 
 def _last_opinion(case: Case) -> str | None:
-    """The opinion of the case's latest completed step: pending in this transaction first, else stored."""
-    pending = [e for e in db.session.new if isinstance(e, Event) and e.case_id == case.id]
-    for event in sorted(pending, key=lambda e: e.seq, reverse=True):
-        opinion = _opinion(event.type, event.payload)
-        if opinion:
-            return opinion
+    """The reason of the case's negative outcome: the latest decision that said no (its opinion), else
+    the latest stated reason (a revocation's), else the latest opinion; pending events first."""
+    pending = sorted(
+        (e for e in db.session.new if isinstance(e, Event) and e.case_id == case.id and e.type == "task_completed"),
+        key=lambda e: e.seq,
+        reverse=True,
+    )
     with db.session.no_autoflush:
-        rows = db.session.execute(
-            select(Event.type, Event.payload)
+        stored = db.session.scalars(
+            select(Event.payload)
             .where(Event.case_id == case.id, Event.type == "task_completed")
             .order_by(Event.seq.desc())
-            .limit(20)
+            .limit(30)
         ).all()
-    return next((o for o in (_opinion(t, p) for t, p in rows) if o), None)
+    data = [(e.payload or {}).get("data") or {} for e in pending] + [(p or {}).get("data") or {} for p in stored]
+    for pick in (_refusing_opinion, _reason, _opinion):
+        found = next((v for v in map(pick, data) if v), None)
+        if found:
+            return found
+    return None
 
 
-def _opinion(type_: str, payload: dict | None) -> str | None:
-    if type_ != "task_completed" or not payload:
-        return None
-    data = payload.get("data") or {}
-    value = data.get("opinion") or data.get("reason")
+def _text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _refusing_opinion(data: dict) -> str | None:
+    return _text(data.get("opinion")) if data.get("approved") is False else None
+
+
+def _reason(data: dict) -> str | None:
+    return _text(data.get("reason"))
+
+
+def _opinion(data: dict) -> str | None:
+    return _text(data.get("opinion"))
 
 
 def _documents_of(case: Case) -> list[dict]:
