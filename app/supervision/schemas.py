@@ -113,8 +113,8 @@ class StatsRowSchema(Schema):
 
 
 class StatsSchema(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = fields.Date(attribute="from", data_key="from")
+    end = fields.Date(attribute="to", data_key="to")
     by = fields.String()
     rows = fields.List(fields.Nested(StatsRowSchema))
     total = fields.Nested(StatsRowSchema)
