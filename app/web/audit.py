@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.audit import history, replay
@@ -19,6 +19,7 @@ from app.web.blueprint import bp
 from app.web.support import principal
 
 AUDITORS = ("auditor", "supervisor")
+HISTORY_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
 
 def _require_auditor() -> None:
@@ -91,4 +92,12 @@ def audit_history(case_id: int):
     """The printable history (A4): every step, person, time and opinion, the chain's head and checks."""
     me = principal()
     case = cases.get_visible(case_id=case_id, principal=me)
-    return render_template("audit/history.html", local=history.local, **history.document(case=case, principal=me))
+    page = render_template("audit/history.html", local=history.local, **history.document(case=case, principal=me))
+    # The printable document carries its own print styles inline and no script at all.
+    return Response(page, mimetype="text/html", headers={"Content-Security-Policy": HISTORY_CSP})
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Documents without an icon link (the printable history) get the platform's icon."""
+    return redirect(url_for("web.static", filename="favicon.svg"))
