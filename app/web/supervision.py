@@ -8,9 +8,12 @@ import json
 from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from app import clock
 from app.errors import Forbidden
+from app.extensions import db
+from app.identity.models import Department
 from app.supervision import cards, exports, filings, stats
 from app.supervision import service as supervision
 from app.supervision.filings import KIND_LABELS
@@ -36,6 +39,10 @@ def _period() -> tuple[date, date, str]:
         start, end = today.replace(day=1), today
     by = request.args.get("by", "department")
     return start, end, by if by in stats.BY else "department"
+
+
+def _department_names() -> dict[str, str]:
+    return dict(db.session.execute(select(Department.code, Department.name)).all())
 
 
 def _require_supervisor() -> None:
@@ -82,6 +89,7 @@ def supervision_page():
         figures=stats.figures(principal=me, start=start, end=end, by=by),
         today=stats.figures(principal=me, start=today, end=today, by="department")["total"],
         by_color=cards.open_by_color_and_department(),
+        dept_names=_department_names(),
         open_cards=open_cards,
         answered=answered,
         overdue=overdue,
@@ -124,6 +132,7 @@ def supervision_report(year: int, month: int):
         month=month,
         figures=result,
         by_color=cards.open_by_color_and_department(),
+        dept_names=_department_names(),
         color_labels=COLOR_LABELS,
         generated=clock.now(),
     )

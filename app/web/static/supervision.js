@@ -10,10 +10,10 @@
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
       animation: false,
-      title: { text: title, textStyle: { fontSize: 14 } },
+      title: { text: title, left: 0, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
-      legend: { top: 24, data: ["受理", "办结", "超期", "按时办结率"] },
-      grid: { top: 64, left: 48, right: 56, bottom: 32 },
+      legend: { top: 0, right: 0, data: ["受理", "办结", "超期", "按时办结率"] },
+      grid: { top: 56, left: 48, right: 56, bottom: 32 },
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }) },
       yAxis: [
         { type: "value", name: "件" },
