@@ -31,6 +31,7 @@ COLOR_LABELS = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
 AUTO_ANSWER_DAYS = 3  # working days a department has to answer an automatic card
 BATCH = 200
 SYSTEM = "system"
+STAFF = ("window", "reviewer", "leader")  # the roles of a department's people (who answer its cards)
 _REASONS = {
     ("case", "warning"): "办件临近承诺时限",
     ("case", "overdue"): "办件已超过承诺时限",
@@ -171,6 +172,8 @@ def _locked_card(card_id: int) -> tuple[Card, Case]:
 
 def answer(*, principal: Principal, card_id: int, answer: str) -> Card:
     """The card's department explains in writing (a member of that department)."""
+    if principal.department is None or not principal.has_role(*STAFF):  # refused before anything is looked up
+        raise Forbidden("只有被督办部门可以答复 Only the card's department answers.")
     card, case = _locked_card(card_id)
     if principal.department != card.department:
         raise Forbidden("只有被督办部门可以答复 Only the card's department answers.")
