@@ -8,11 +8,13 @@ from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.matters.models import Matter
 from app.notifications.models import Notification, OutboundMessage
 from app.processes.models import ProcessPublication, ProcessVersion
+from app.supervision.models import Card, Filing
 from app.tasks.models import Task
 
 __all__ = [
     "ApiToken",
     "CalendarDay",
+    "Card",
     "CalendarYear",
     "Case",
     "SchedulerLease",
@@ -21,6 +23,7 @@ __all__ = [
     "Document",
     "DocumentSequence",
     "Event",
+    "Filing",
     "Group",
     "Matter",
     "Notification",

@@ -23,6 +23,8 @@ from config import BASE_DIR, TestConfig
 # Tests that use any of these get an empty, freshly seeded database.
 DB_FIXTURES = {"client", "as_user", "db_session", "runner"}
 TABLES = [
+    "filings",
+    "cards",
     "outbound_messages",
     "notifications",
     "documents",

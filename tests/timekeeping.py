@@ -30,6 +30,13 @@ def run_pass(app) -> dict | None:
             db.session.remove()
 
 
+def pass_result(**changed: int) -> dict[str, int]:
+    """What a scheduler pass answers: `changed` for the jobs named, 0 for every other job."""
+    from app.deadlines.scheduler import JOBS
+
+    return {name: changed.get(name, 0) for name, _, _ in JOBS}
+
+
 def show(as_user, case_id: str) -> dict:
     """The case as GET /api/cases/{id} shows it to an auditor."""
     response = as_user("auditor").get(f"/api/cases/{case_id}")

@@ -23,6 +23,7 @@ from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.identity.principal import Principal
 from app.matters import service as matters
+from app.supervision import filings
 from app.tasks import service as tasks
 from app.tasks.models import OPEN_STATES, Task
 
@@ -67,6 +68,7 @@ def receive(
     payload = {"number": case.number, "matter_code": matter.code, "reason": reason.strip()}
     audit.record(case, "application_refused", actor=principal.username, at=case.accepted_at, payload=payload)
     papers.refusal_notice(case, actor=principal.username, reason=reason.strip())
+    filings.file_refusal(case, reason=reason.strip(), actor=principal.username)
     return case
 
 

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.identity.principal import Principal
 from app.matters import service as matters
 from app.processes import service as processes
+from app.supervision import filings
 from app.tasks import forms, groups
 from app.tasks import service as tasks
 from app.tasks.models import CANCELLED, CLAIMED, OPEN_STATES, READY, Task, case_columns
@@ -179,6 +180,8 @@ def store_run(case: Case, run: Run, *, actor: str, now: datetime, new: bool = Fa
             final = result or case.result
             payload = {"previous": case.result, "result": final, "end": end}
             audit.record(case, "case_closed", actor=actor, at=now, payload=payload)
+            if final != case.result:
+                filings.file_outcome(case=case, result=final, actor=actor, now=now)
             case.result = final
     state, version = run.dump()
     if new or not writeback.store(case, state, version):  # one statement on PostgreSQL
@@ -207,6 +210,7 @@ def close(
     if continues:
         payload["continues"] = True
     audit.record(case, "case_completed", actor=actor, at=now, payload=payload)
+    filings.file_outcome(case=case, result=result, actor=actor, now=now)  # 否定报备 of a rejection
 
 
 def reschedule(case: Case, *, actor: str, now: datetime, run: Run | None = None) -> None:

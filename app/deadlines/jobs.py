@@ -27,6 +27,7 @@ from app.deadlines.workdays import SHANGHAI
 from app.engine.runtime import EngineError
 from app.errors import CaseIncident
 from app.extensions import db
+from app.supervision import cards
 from app.tasks.models import OPEN_STATES, Task
 
 SYSTEM = "system"
@@ -90,7 +91,7 @@ def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
         .order_by(Case.id)
         .with_for_update(skip_locked=True)
     ).all()
-    events, heads = [], []
+    events, changed = [], []
     for row in rows:
         new = level(now=now, warning_at=row.warning_at, promised_due=row.promised_due, statutory_due=row.statutory_due)
         if new == row.warning:
@@ -98,11 +99,26 @@ def sweep_cases(now: datetime | None = None) -> tuple[int, int]:
         head = _Head(row.id, row.event_seq, row.last_hash)
         payload = {"scope": "case", "level": new, "previous": row.warning}
         events.append(audit.chain(head, "warning_changed", actor=SYSTEM, at=now, payload=payload))
-        heads.append({"b_id": head.id, "b_seq": head.event_seq, "b_hash": head.last_hash, "b_level": new})
+        changed.append((head, None, new))
+    events += _open_cards(changed, now)
+    heads = [{"b_id": h.id, "b_seq": h.event_seq, "b_hash": h.last_hash, "b_level": new} for h, _, new in changed]
     if heads:
         audit.append_all(events)
         db.session.execute(_CASE_LEVEL, heads)
     return len(ids), len(heads)
+
+
+def _open_cards(changed: list[tuple[_Head, int | None, str]], now: datetime) -> list[dict]:
+    """The cards of the level changes just chained (电子监察), in the same transaction and under the same
+    row locks as the changes: each change opens its card once. Returns their `card_opened` events."""
+    opened = cards.open_auto(changes=[(h.id, task_id, new, h.event_seq) for h, task_id, new in changed], now=now)
+    events = []
+    for head, task_id, _ in changed:
+        card = opened.get((head.id, task_id))
+        if card is not None:
+            payload = cards.event_payload(card)
+            events.append(audit.chain(head, "card_opened", actor=SYSTEM, task_id=task_id, at=now, payload=payload))
+    return events
 
 
 def _lagging_tasks(now: datetime) -> list[int]:
@@ -131,7 +147,7 @@ def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
         .order_by(Task.case_id, Task.id)
         .with_for_update(of=Case, skip_locked=True)
     ).all()
-    events, levels, heads = [], [], {}
+    events, levels, heads, changed = [], [], {}, []
     for row in rows:
         new = level(now=now, warning_at=row.warning_at, promised_due=row.due_at)
         if new == row.warning:
@@ -140,6 +156,8 @@ def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
         payload = {"scope": "task", "name": row.name, "level": new, "previous": row.warning}
         events.append(audit.chain(head, "warning_changed", actor=SYSTEM, task_id=row.id, at=now, payload=payload))
         levels.append({"b_id": row.id, "b_level": new})
+        changed.append((head, row.id, new))
+    events += _open_cards(changed, now)
     if levels:
         audit.append_all(events)
         db.session.execute(_TASK_LEVEL, levels)

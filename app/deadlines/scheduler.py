@@ -24,6 +24,7 @@ from app.cases import intake
 from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 from app.notifications import service as notifications
+from app.supervision import cards
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
@@ -33,6 +34,7 @@ JOBS = (
     ("case_warnings", jobs.sweep_cases, jobs.BATCH),
     ("task_warnings", jobs.sweep_tasks, jobs.BATCH),
     ("corrections_lapsed", intake.close_lapsed, intake.BATCH),
+    ("cards_escalated", cards.escalate_overdue, cards.BATCH),
 )
 
 

@@ -1,5 +1,6 @@
-"""电子监察 and 好差评."""
+"""电子监察 and 好差评: figures, the overdue list, evaluations, cards and 督办, 否定报备 filings, period statistics."""
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -8,9 +9,27 @@ from app.cases import service as cases
 from app.cases.schemas import CaseListSchema, CaseSchema
 from app.identity.principal import current
 from app.schemas import LocalDateTime, PageArgs
-from app.supervision import service
+from app.supervision import cards, exports, filings, service, stats
+from app.supervision.schemas import (
+    AnswerSchema,
+    CardArgs,
+    CardListSchema,
+    CardSchema,
+    FilingArgs,
+    FilingListSchema,
+    FilingSchema,
+    NewCardSchema,
+    NoteSchema,
+    ReviewSchema,
+    StatsArgs,
+    StatsSchema,
+)
 
 blp = Blueprint("supervision", __name__, url_prefix="/api", description="电子监察 Supervision")
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class SummaryArgs(Schema):
@@ -77,3 +96,81 @@ class Evaluation(MethodView):
         principal = current()
         case = service.evaluate(case_id=case_id, principal=principal, **body)
         return cases.view(case, principal, cases.open_tasks([case.id])[case.id])
+
+
+@blp.route("/supervision/cards")
+class Cards(MethodView):
+    @blp.arguments(CardArgs, location="query")
+    @blp.response(200, CardListSchema)
+    def get(self, args):
+        """红黄蓝牌 and 督办 (supervisors all; staff their department's), newest first."""
+        rows, total = cards.list_cards(principal=current(), **args)
+        return {"items": rows, "total": total}
+
+    @blp.arguments(NewCardSchema)
+    @blp.response(201, CardSchema)
+    def post(self, body):
+        """A supervisor issues a card or 督办 by hand, with a reason and an answer limit in working days."""
+        return cards.issue(principal=current(), **body)
+
+
+@blp.route("/supervision/cards/<int:card_id>/answer")
+class CardAnswer(MethodView):
+    @blp.arguments(AnswerSchema)
+    @blp.response(200, CardSchema)
+    def post(self, body, card_id):
+        """The card's department explains in writing."""
+        return cards.answer(principal=current(), card_id=card_id, **body)
+
+
+@blp.route("/supervision/cards/<int:card_id>/close")
+class CardClose(MethodView):
+    @blp.arguments(NoteSchema)
+    @blp.response(200, CardSchema)
+    def post(self, body, card_id):
+        """The supervisor closes the card."""
+        return cards.close(principal=current(), card_id=card_id, **body)
+
+
+@blp.route("/supervision/cards/<int:card_id>/send-back")
+class CardSendBack(MethodView):
+    @blp.arguments(NoteSchema)
+    @blp.response(200, CardSchema)
+    def post(self, body, card_id):
+        """The supervisor sends an answer back: the card is open again."""
+        return cards.send_back(principal=current(), card_id=card_id, **body)
+
+
+@blp.route("/filings")
+class Filings(MethodView):
+    @blp.arguments(FilingArgs, location="query")
+    @blp.response(200, FilingListSchema)
+    def get(self, args):
+        """否定报备: every refusal, rejection and revocation with its reason."""
+        rows, total = filings.list_filings(principal=current(), **args)
+        return {"items": rows, "total": total}
+
+
+@blp.route("/filings/<int:filing_id>/review")
+class FilingReview(MethodView):
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, FilingSchema)
+    def post(self, body, filing_id):
+        """A supervisor accepts or questions a filing; a questioned one opens a card to the department."""
+        return filings.review(principal=current(), filing_id=filing_id, **body)
+
+
+@blp.route("/supervision/stats")
+class Stats(MethodView):
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsSchema)
+    @blp.alt_response(200, description="format=csv or xlsx: the same rows as a file", content_type=MIME["xlsx"])
+    def get(self, args):
+        """Figures for a period by department, matter, clerk or month; format=csv|xlsx exports them."""
+        fmt = args.pop("format")
+        result = stats.figures(principal=current(), **args)
+        if fmt == "json":
+            return result
+        body = exports.to_csv(result) if fmt == "csv" else exports.to_xlsx(result)
+        name = exports.filename(result, fmt)
+        return Response(body, mimetype=MIME[fmt], headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -34,7 +34,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def register(app: Flask, api_blueprints: Iterable[Blueprint]) -> None:
     """Register the pages, CSRF protection (the bearer-token API exempt) and the security headers."""
-    from app.web import assets, auth, cases, documents, home, inbox, tasks, window  # noqa: F401 (their routes)
+    from app.web import (  # noqa: F401 (their routes)
+        assets,
+        audit,
+        auth,
+        cases,
+        documents,
+        home,
+        inbox,
+        supervision,
+        tasks,
+        window,
+    )
 
     csrf.init_app(app)
     for blueprint in api_blueprints:

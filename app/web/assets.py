@@ -15,6 +15,7 @@ VENDOR = {
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "echarts.min.js": "echarts/dist/echarts.min.js",
 }
 
 

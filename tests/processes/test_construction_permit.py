@@ -173,7 +173,8 @@ def test_lead_rejects(as_user):
     record = events(as_user, case_id)
     decided = next(e for e in record if e["type"] == "task_completed" and e["payload"]["name"] == "decide")
     assert decided["actor"] == "housing_leader" and decided["payload"]["data"]["approved"] is False
-    assert record[-1]["payload"] == {"result": "rejected", "end": "end_rejected"}
+    assert [e["type"] for e in record][-2:] == ["case_completed", "case_filed"]  # a rejection is filed (否定报备)
+    assert record[-2]["payload"] == {"result": "rejected", "end": "end_rejected"}
 
 
 @pytest.mark.parametrize("department", DEPARTMENTS)

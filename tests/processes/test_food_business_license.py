@@ -44,11 +44,14 @@ def test_every_step_is_audited_in_order(as_user, approved):
     _drive(as_user, case["id"], {"decide": {"approved": approved, "opinion": "理由"}})
     events = as_user("auditor").get(f"/api/cases/{case['id']}/events").get_json()["items"]
     types = [e["type"] for e in events]
-    assert types[0] == "case_accepted" and types[-1] == "case_completed"
+    # A rejection is filed (否定报备) as the case completes.
+    assert types[0] == "case_accepted" and types[-1] == ("case_completed" if approved else "case_filed")
+    assert types.count("case_completed") == 1 and types.count("case_filed") == (0 if approved else 1)
     steps = 5 if approved else 4
     assert types.count("task_ready") == types.count("task_claimed") == types.count("task_completed") == steps
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     decided = next(e for e in events if e["type"] == "task_completed" and e["payload"]["name"] == "decide")
     assert decided["actor"] == "market_leader"
     assert decided["payload"]["data"]["approved"] is approved
-    assert events[-1]["payload"]["result"] == ("approved" if approved else "rejected")
+    completed = next(e for e in events if e["type"] == "case_completed")
+    assert completed["payload"]["result"] == ("approved" if approved else "rejected")
