@@ -1,9 +1,12 @@
 """The matter catalog (事项目录): what a center handles, its limits, materials and process."""
 
-from sqlalchemy import JSON, String
+from datetime import datetime
+
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.types import UTCDateTime
 
 KINDS = ("immediate", "promised")
 MODES = ("serial", "parallel", "commitment")
@@ -26,3 +29,18 @@ class Matter(db.Model):
     warning_days: Mapped[int | None]
     # Extra start data for the process (e.g. a verification window), from the catalog.
     process_data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class MatterRevision(db.Model):
+    """One change of a matter: who, when, the matter as it stood afterwards and what changed."""
+
+    __tablename__ = "matter_revisions"
+    __table_args__ = (UniqueConstraint("matter_code", "revision", name="uq_matter_revisions_code_revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(40))
+    revision: Mapped[int]
+    changed_by: Mapped[str] = mapped_column(String(60))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The matter's fields after the change (MatterSchema's dump) and {field: [before, after]}.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    changes: Mapped[dict] = mapped_column(JSON)
