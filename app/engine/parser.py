@@ -110,7 +110,7 @@ class HumanTaskSpec:
 
     @property
     def form(self) -> str:
-        """"declared" for a form in the BPMN, else the legacy kind of older versions (decision, opinion, ...)."""
+        """ "declared" for a form in the BPMN, else the legacy kind of older versions (decision, opinion, ...)."""
         if self.fields is not None:
             return DECLARED
         return self.properties.get("form", "opinion")

@@ -23,7 +23,7 @@ DEFAULT_MAX_LENGTH = {"string": 200, "text": 2000}
 REQUIRED = "此项必填"
 
 
-def _field(name: str, label: str, type_: str, *constraints: tuple[str, str | None], choices=(), default=None) -> FormField:
+def _field(name: str, label: str, type_: str, *constraints: tuple, choices=(), default=None) -> FormField:
     return FormField(name, label, type_, default=default, constraints=tuple(constraints), choices=tuple(choices))
 
 
@@ -39,7 +39,10 @@ LEGACY: dict[str, tuple[FormField, ...]] = {
     "certificate": (_field("certificate_no", "证书编号", "string", ("maxlength", "60")), _OPINION),
     "delivery": (
         _field(
-            "method", "送达方式", "enum", choices=(("window", "窗口领取"), ("mail", "邮寄送达"), ("electronic", "电子送达"))
+            "method",
+            "送达方式",
+            "enum",
+            choices=(("window", "窗口领取"), ("mail", "邮寄送达"), ("electronic", "电子送达")),
         ),
         _OPINION,
     ),
