@@ -78,6 +78,8 @@ def validate_submission(form: tuple[FormField, ...], data: dict, *, case_data: d
         cleaned = schema_for(form)().load(data)
     except ValidationError as exc:
         raise Invalid("提交的办理数据不符合要求 The submitted data is invalid.", errors=exc.messages) from exc
+    # Workflow data and audit payloads hold JSON values: a date goes in as its ISO text.
+    cleaned = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in cleaned.items()}
     errors = _materials_errors(form, cleaned, (case_data or {}).get("materials_deferred"))
     if errors:
         raise Invalid("提交的办理数据不符合要求 The submitted data is invalid.", errors=errors)
