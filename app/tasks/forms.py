@@ -215,7 +215,9 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list) and not (value.strip() if isinstance(value, str) else value))
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == []
 
 
 def _holds(condition: str, values: dict) -> bool:
@@ -243,7 +245,7 @@ def default_submission(form: tuple[FormField, ...]) -> dict[str, Any]:
         elif f.type == "materials":
             data[f.name] = []
         elif f.required or f.constraint("minlength"):
-            data[f.name] = "同意" * max(1, (_int(f.constraint("minlength")) or 1 + 1) // 2)
+            data[f.name] = "同意".ljust(_int(f.constraint("minlength")) or 2, "。")
     if isinstance(data.get("approved"), bool) and not data.get("opinion") and any(f.name == "opinion" for f in form):
         data["opinion"] = "同意"
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
