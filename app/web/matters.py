@@ -80,7 +80,13 @@ def matter_edit(code: str):
     revisions = matters.list_revisions(code=code)[0] if found else []
     inputs = _inputs()
     page = render_template(
-        "web/matter_edit.html", code=code, inputs=inputs, values=values, errors=errors, revisions=revisions
+        "web/matter_edit.html",
+        code=code,
+        inputs=inputs,
+        values=values,
+        errors=errors,
+        revisions=revisions,
+        labels=LABELS,
     )
     return page, status
 

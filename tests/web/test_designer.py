@@ -118,6 +118,6 @@ def test_the_matter_catalog_edits_with_validation_and_revisions(people):
     page.click("[data-testid=matter-save]")
     expect(page.locator("[data-testid=flash][data-kind=success]")).to_be_visible()
     newest = page.locator("[data-testid=revision-row]").first
-    expect(newest).to_contain_text("promised_days")
+    expect(newest).to_contain_text("承诺时限（工作日）：10 → 8")
     expect(newest).to_contain_text("designer")
     screenshot(page, "matter-revisions")
