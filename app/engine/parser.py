@@ -56,6 +56,8 @@ class FormField:
     # required_if (a safe expression over the submission), equals (the value the field must have).
     constraints: tuple[tuple[str, str | None], ...] = ()
     line: int | None = None
+    # `camunda:properties` of the field: (id, value); `message` words the refusal of a required_if.
+    properties: tuple[tuple[str, str], ...] = ()
 
     def constraint(self, name: str) -> str | None:
         """The config of a constraint ("" when it has none, None when the field lacks it)."""
@@ -85,6 +87,9 @@ def _form_field(el: etree._Element) -> FormField:
         for c in el.findall("camunda:validation/camunda:constraint", NSMAP)
     )
     name = (el.get("id") or "").strip()
+    properties = tuple(
+        (p.get("id") or "", p.get("value") or "") for p in el.findall("camunda:properties/camunda:property", NSMAP)
+    )
     return FormField(
         name=name,
         label=(el.get("label") or name).strip(),
@@ -93,6 +98,7 @@ def _form_field(el: etree._Element) -> FormField:
         choices=choices,
         constraints=constraints,
         line=el.sourceline,
+        properties=properties,
     )
 
 

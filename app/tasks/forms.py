@@ -23,8 +23,11 @@ DEFAULT_MAX_LENGTH = {"string": 200, "text": 2000}
 REQUIRED = "此项必填"
 
 
-def _field(name: str, label: str, type_: str, *constraints: tuple, choices=(), default=None) -> FormField:
-    return FormField(name, label, type_, default=default, constraints=tuple(constraints), choices=tuple(choices))
+def _field(name: str, label: str, type_: str, *constraints: tuple, choices=(), default=None, message=None) -> FormField:
+    properties = (("message", message),) if message else ()
+    return FormField(
+        name, label, type_, default=default, constraints=tuple(constraints), choices=tuple(choices), properties=properties
+    )
 
 
 _OPINION = _field("opinion", "办理意见", "text", ("maxlength", "2000"))
@@ -34,7 +37,14 @@ LEGACY: dict[str, tuple[FormField, ...]] = {
     "opinion": (_OPINION,),
     "decision": (
         _field("approved", "审批决定", "boolean", _REQ),
-        _field("opinion", "办理意见", "text", ("maxlength", "2000"), ("required_if", "approved == False")),
+        _field(
+            "opinion",
+            "办理意见",
+            "text",
+            ("maxlength", "2000"),
+            ("required_if", "approved == False"),
+            message="不予许可必须填写理由",
+        ),
     ),
     "certificate": (_field("certificate_no", "证书编号", "string", ("maxlength", "60")), _OPINION),
     "delivery": (
@@ -54,7 +64,14 @@ LEGACY: dict[str, tuple[FormField, ...]] = {
     ),
     "verification": (
         _field("pledge_true", "核查结论", "boolean", _REQ),
-        _field("opinion", "办理意见", "text", ("maxlength", "2000"), ("required_if", "pledge_true == False")),
+        _field(
+            "opinion",
+            "办理意见",
+            "text",
+            ("maxlength", "2000"),
+            ("required_if", "pledge_true == False"),
+            message="承诺不实须写明核查情况",
+        ),
     ),
     "supplement": (_field("materials", "已补齐的容缺材料", "materials", _REQ), _OPINION),
     "reason": (_field("reason", "理由", "text", _REQ, ("minlength", "1"), ("maxlength", "2000")),),
@@ -125,15 +142,19 @@ def describe(form: tuple[FormField, ...], *, materials: list[str] | None = None)
 def schema_for(form: tuple[FormField, ...]) -> type[Schema]:
     """The marshmallow schema of a form (cached per form: a process version's forms never change)."""
     attrs: dict[str, Any] = {f.name: _marshmallow_field(f) for f in form}
-    conditional = tuple((f.name, f.constraint("required_if")) for f in form if f.constraint("required_if"))
+    conditional = tuple(
+        (f.name, f.constraint("required_if"), dict(f.properties).get("message") or REQUIRED)
+        for f in form
+        if f.constraint("required_if")
+    )
     names = tuple(f.name for f in form)
 
     @validates_schema
     def _required_if(self, data, **kwargs):
         values = {name: data.get(name) for name in names}
-        for name, condition in conditional:
+        for name, condition, message in conditional:
             if _blank(data.get(name)) and _holds(condition, values):
-                raise ValidationError(REQUIRED, field_name=name)
+                raise ValidationError(message, field_name=name)
 
     attrs["_required_if"] = _required_if
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE, "register": False})
