@@ -25,9 +25,8 @@ REQUIRED = "此项必填"
 
 def _field(name: str, label: str, type_: str, *constraints: tuple, choices=(), default=None, message=None) -> FormField:
     properties = (("message", message),) if message else ()
-    return FormField(
-        name, label, type_, default=default, constraints=tuple(constraints), choices=tuple(choices), properties=properties
-    )
+    constraints, choices = tuple(constraints), tuple(choices)
+    return FormField(name, label, type_, default, choices, constraints, properties=properties)
 
 
 _OPINION = _field("opinion", "办理意见", "text", ("maxlength", "2000"))
