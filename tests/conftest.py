@@ -34,6 +34,7 @@ TABLES = [
     "tasks",
     "cases",
     "matters",
+    "matter_revisions",
     "process_publications",
     "process_versions",
     "api_tokens",

@@ -291,14 +291,15 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         raise Conflict("请先认领该任务，或任务已办结 Claim the task first; it may already be done.")
     now = clock.now()
     if task.engine_task_id.startswith(PLATFORM_TASK):
-        _finish(case, task, principal, forms.validate_submission(task.form, data), now)
+        _finish(case, task, principal, forms.validate_submission(forms.fields_of(None, task.form), data), now)
         return task, case, [t for t in open_rows if t is not task]
     # A decided case (办结) may still have steps after its decision (a commitment's verification).
     if not (case.status == IN_PROGRESS or (case.status == COMPLETED and case.end_event is None)):
         raise Conflict(f"办件当前状态为 {case.status}，不能办理 The case is not in progress.")
     with db.session.no_autoflush:  # the writes go out together, at the end
         run = load_run(case, stored)
-        submitted = forms.validate_submission(task.form, data, case_data=run.task_data(task.engine_task_id))
+        form = forms.fields_of(run.definition.human_tasks.get(task.name), task.form)
+        submitted = forms.validate_submission(form, data, case_data=run.task_data(task.engine_task_id))
         try:
             run.complete(task.engine_task_id, submitted, at=now)
         except EngineError as exc:

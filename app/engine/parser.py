@@ -20,7 +20,9 @@ from app.engine.guards import PlatformParser
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "camunda": CAMUNDA_NS}
+DECLARED = "declared"  # the task row's `form` when its fields come from the BPMN
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -42,6 +44,65 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One field of a task's form, as `camunda:formField` declares it (app/tasks/forms.py builds the schema)."""
+
+    name: str
+    label: str
+    type: str
+    default: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+    # (constraint name, config or None) in document order: required, minlength, maxlength, min, max,
+    # required_if (a safe expression over the submission), equals (the value the field must have).
+    constraints: tuple[tuple[str, str | None], ...] = ()
+    line: int | None = None
+    # `camunda:properties` of the field: (id, value); `message` words the refusal of a required_if.
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def constraint(self, name: str) -> str | None:
+        """The config of a constraint ("" when it has none, None when the field lacks it)."""
+        for found, config in self.constraints:
+            if found == name:
+                return config or ""
+        return None
+
+    @property
+    def required(self) -> bool:
+        """Whether every submission must carry the field."""
+        return self.constraint("required") is not None
+
+
+def form_of(task: etree._Element) -> tuple[FormField, ...] | None:
+    """The fields a user task declares in `camunda:formData` (None when it declares no form)."""
+    form = task.find("bpmn:extensionElements/camunda:formData", NSMAP)
+    if form is None:
+        return None
+    return tuple(_form_field(el) for el in form.findall("camunda:formField", NSMAP))
+
+
+def _form_field(el: etree._Element) -> FormField:
+    choices = tuple((v.get("id") or "", v.get("name") or v.get("id") or "") for v in el.findall("camunda:value", NSMAP))
+    constraints = tuple(
+        ((c.get("name") or "").strip(), c.get("config"))
+        for c in el.findall("camunda:validation/camunda:constraint", NSMAP)
+    )
+    name = (el.get("id") or "").strip()
+    properties = tuple(
+        (p.get("id") or "", p.get("value") or "") for p in el.findall("camunda:properties/camunda:property", NSMAP)
+    )
+    return FormField(
+        name=name,
+        label=(el.get("label") or name).strip(),
+        type=(el.get("type") or "string").strip(),
+        default=el.get("defaultValue"),
+        choices=choices,
+        constraints=constraints,
+        line=el.sourceline,
+        properties=properties,
+    )
+
+
+@dataclass(frozen=True)
 class HumanTaskSpec:
     """What the platform needs to know about one user task of a process."""
 
@@ -50,10 +111,14 @@ class HumanTaskSpec:
     lane: str | None
     properties: dict[str, str] = field(default_factory=dict)
     documentation: str | None = None
+    # The declared form (camunda:formData); None for versions made before forms lived in the BPMN.
+    fields: tuple[FormField, ...] | None = None
 
     @property
     def form(self) -> str:
-        """The form kind the task takes (decision, opinion, ...)."""
+        """ "declared" for a form in the BPMN, else the legacy kind of older versions (decision, opinion, ...)."""
+        if self.fields is not None:
+            return DECLARED
         return self.properties.get("form", "opinion")
 
     @property
@@ -131,6 +196,7 @@ def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Defin
         return None, [Problem("error", f"流程解析失败 parse error: {exc}", element=exc.id or None, line=line)]
     except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
         return None, [Problem("error", f"流程解析失败 parse error: {type(exc).__name__}: {exc}")]
+    forms = {el.get("id"): form_of(el) for el in root.iter(f"{{{BPMN_NS}}}userTask")}
     human = {}
     ends = {}
     fan_out = {}
@@ -143,6 +209,7 @@ def build(root: etree._Element, *, filename: str = "upload.bpmn") -> tuple[Defin
                 lane=task_spec.lane,
                 properties=props,
                 documentation=task_spec.documentation,
+                fields=forms.get(task_spec.bpmn_id),
             )
         elif isinstance(task_spec, EndEvent) and task_spec.bpmn_id and "result" in props:
             ends[task_spec.bpmn_id] = props["result"]

@@ -1,9 +1,12 @@
 """The matter catalog (事项目录): what a center handles, its limits, materials and process."""
 
-from sqlalchemy import JSON, String, Text
+from datetime import datetime
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.types import UTCDateTime
 
 KINDS = ("immediate", "promised")
 MODES = ("serial", "parallel", "commitment")
@@ -31,3 +34,18 @@ class Matter(db.Model):
     legal_basis: Mapped[str | None] = mapped_column(Text)
     fees: Mapped[str | None] = mapped_column(Text)
     place: Mapped[str | None] = mapped_column(Text)
+
+
+class MatterRevision(db.Model):
+    """One change of a matter: who, when, the matter as it stood afterwards and what changed."""
+
+    __tablename__ = "matter_revisions"
+    __table_args__ = (UniqueConstraint("matter_code", "revision", name="uq_matter_revisions_code_revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(40))
+    revision: Mapped[int]
+    changed_by: Mapped[str] = mapped_column(String(60))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The matter's fields after the change (MatterSchema's dump) and {field: [before, after]}.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    changes: Mapped[dict] = mapped_column(JSON)

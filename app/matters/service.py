@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.documents import render
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.identity import service as identity
-from app.matters.models import KINDS, MODES, Matter
+from app.identity.models import Department
+from app.matters.models import KINDS, MODES, Matter, MatterRevision
+from app.matters.schemas import MatterSchema
+from app.processes import service as processes
 
 GUIDE_FIELDS = ("conditions", "legal_basis", "fees", "place")
 
@@ -43,6 +48,7 @@ def load_catalog(*, path: str | Path) -> int:
     for entry in entries:
         _validate(entry)
         matter = get(code=entry["code"]) or Matter(code=entry["code"])
+        before = _snapshot(matter) if matter.id is not None else {}
         for field in ("name", "department", "kind", "mode", "statutory_days", "promised_days", "process_key"):
             setattr(matter, field, entry[field])
         matter.warning_days = entry.get("warning_days")
@@ -58,7 +64,8 @@ def load_catalog(*, path: str | Path) -> int:
             for m in entry.get("materials", [])
         ]
         db.session.add(matter)
-    db.session.flush()
+        db.session.flush()
+        _record(matter, before, actor="catalog.toml")
     return len(entries)
 
 
@@ -84,3 +91,73 @@ def guide(*, code: str) -> bytes:
     matter = get_or_raise(code=code)
     department = identity.get_department(code=matter.department)
     return render.html("guide", {"matter": matter, "department": department.name if department else matter.department})
+
+
+def put(*, code: str, values: dict[str, Any], actor: str) -> tuple[Matter, bool]:
+    """Create or change a matter (validated) and record the change as a revision; (matter, created)."""
+    _check(code, values)
+    matter = get(code=code)
+    created = matter is None
+    if created:
+        matter = Matter(code=code, process_data={}, warning_days=None)
+        db.session.add(matter)
+    before = {} if created else _snapshot(matter)
+    for name, value in values.items():
+        setattr(matter, name, value)
+    db.session.flush()
+    _record(matter, before, actor=actor)
+    return matter, created
+
+
+def list_revisions(*, code: str, page: int = 1, per_page: int = 50) -> tuple[list[MatterRevision], int]:
+    """A matter's revisions, newest first, and their count (NotFound for an unknown matter)."""
+    get_or_raise(code=code)
+    where = MatterRevision.matter_code == code
+    total = db.session.scalar(select(func.count()).select_from(MatterRevision).where(where))
+    query = select(MatterRevision).where(where).order_by(MatterRevision.revision.desc())
+    return list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))), total
+
+
+def _snapshot(matter: Matter) -> dict[str, Any]:
+    return MatterSchema().dump(matter)
+
+
+def _record(matter: Matter, before: dict[str, Any], *, actor: str) -> MatterRevision | None:
+    """A revision when something changed (the fields compared are MatterSchema's, whatever they are)."""
+    after = _snapshot(matter)
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if not changes:
+        return None
+    last = db.session.scalar(select(func.max(MatterRevision.revision)).where(MatterRevision.matter_code == matter.code))
+    revision = MatterRevision(
+        matter_code=matter.code,
+        revision=(last or 0) + 1,
+        changed_by=actor,
+        changed_at=clock.now(),
+        snapshot=after,
+        changes=changes,
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def _check(code: str, values: dict[str, Any]) -> None:
+    """The catalog's rules beyond each field's own: limits, a published process, known department, materials."""
+    errors: dict[str, list[str]] = {}
+    if not 0 < len(code) <= 40 or not code.replace("-", "").replace("_", "").isalnum():
+        errors["code"] = ["事项编码须为 1 到 40 位字母、数字、- 或 _"]
+    if values["promised_days"] > values["statutory_days"]:
+        errors["promised_days"] = ["承诺时限不得超过法定时限"]
+    elif values["kind"] == "immediate" and values["promised_days"] != 0:
+        errors["promised_days"] = ["即办件的承诺时限须为 0"]
+    if processes.published(key=values["process_key"]) is None:
+        errors["process_key"] = [f"流程 {values['process_key']} 没有已发布的版本"]
+    if db.session.scalar(select(Department.id).where(Department.code == values["department"])) is None:
+        errors["department"] = [f"部门 {values['department']} 不存在"]
+    names = [m["name"] for m in values.get("materials", [])]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        errors["materials"] = [f"材料重复：{'、'.join(duplicates)}"]
+    if errors:
+        raise Invalid("事项信息不符合要求 The matter is invalid.", errors=errors)

@@ -18,7 +18,7 @@ from threading import Lock
 from lxml import etree
 
 from app.engine.parser import BPMN_NS, SPIFF_NS, Definition, Problem, build, read_xml, schema_problems
-from app.processes import lint_expressions, lint_graph, lint_rules, lint_structure
+from app.processes import lint_expressions, lint_forms, lint_graph, lint_rules, lint_structure
 from app.processes.lint_structure import Known
 
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -68,6 +68,7 @@ def check(data: bytes, *, known: Known) -> Report:
     problems += lint_structure.problems(root, known)
     problems += lint_rules.problems(root, groups=known.groups)
     problems += lint_expressions.problems(root)
+    problems += lint_forms.problems(root)
     problems += lint_graph.problems(root)
     if report.key is not None and lint_structure.KEY_PATTERN.match(report.key):
         definition, parse_problems = _parse(root)

@@ -22,9 +22,9 @@ from lxml import etree
 from app import clock
 from app.engine import budget, expressions
 from app.engine.bounded import reads_nothing
-from app.engine.parser import BPMN_NS, Problem
+from app.engine.parser import BPMN_NS, Problem, form_of
 from app.processes.lint_rules import b, element_of, element_properties
-from app.tasks.forms import FORMS
+from app.tasks.forms import LEGACY
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60  # the evaluator recurses per level: deeper expressions would fail at run time
@@ -49,7 +49,7 @@ class Vocabulary:
     """The data names a process can rely on, and the form of each (single-instance) user task."""
 
     names: frozenset[str]
-    task_forms: dict[str, str]
+    task_forms: dict[str, tuple[str, ...]]  # task id -> the field names of its form
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,10 @@ def vocabulary_of(root: etree._Element) -> Vocabulary:
         if task.get("id"):
             names.add(task.get("id"))
             if task.find(b("multiInstanceLoopCharacteristics")) is None:
-                task_forms[task.get("id")] = element_properties(task).get("form", "opinion")
+                declared = form_of(task)
+                if declared is None:
+                    declared = LEGACY.get(element_properties(task).get("form", "opinion"), ())
+                task_forms[task.get("id")] = tuple(f.name for f in declared)
     for tag in ("inputDataItem", "outputDataItem", "dataObject"):
         names.update(el.get("id") for el in root.iter(b(tag)) if el.get("id"))
     names.update((el.text or "").strip() for el in root.iter(b("loopDataOutputRef")))
@@ -206,10 +209,9 @@ def _compile(text: str | None, kind: str) -> list[str]:
 def _field_problems(tree: ast.AST, vocabulary: Vocabulary) -> Iterable[str]:
     for task_id, field in _field_reads(tree):
         form = vocabulary.task_forms.get(task_id)
-        schema = FORMS.get(form) if form else None
-        if schema is not None and field not in schema.fields:
+        if form is not None and field not in form:
             yield (
-                f"任务 {task_id} 的表单（{form}）没有字段 {field!r}，可用字段：{', '.join(schema.fields)} "
+                f"任务 {task_id} 的表单没有字段 {field!r}，可用字段：{', '.join(form)} "
                 f"the form of task {task_id} has no field {field!r}"
             )
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from app.engine.parser import BPMN_NS, SPIFF_NS, Problem
-from app.tasks.forms import FORMS
+from app.engine.parser import BPMN_NS, CAMUNDA_NS, SPIFF_NS, Problem
+from app.tasks.forms import LEGACY
 
 DI_NAMESPACES = {
     "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -115,6 +115,8 @@ def _foreign_items(root: etree._Element) -> Iterable[tuple[str | None, str, str,
         if qname.namespace in DI_NAMESPACES or parent_ns in DI_NAMESPACES:
             continue
         if qname.namespace not in OWN_NAMESPACES:
+            if qname.namespace == CAMUNDA_NS and qname.localname == "formData":
+                continue  # the platform reads forms (app/processes/lint_forms.py)
             if parent is None or parent_ns in OWN_NAMESPACES:
                 owner = element_of(el)
                 yield owner, _label(qname.namespace, el.prefix), qname.localname, None if owner else el.sourceline
@@ -145,10 +147,10 @@ def _human_task_problems(root: etree._Element, groups: frozenset[str]) -> Iterab
         task_id, line = task.get("id"), task.sourceline
         props = element_properties(task)
         form = props.get("form", "opinion")
-        if form not in FORMS:
+        if form not in LEGACY and task.find(f"{b('extensionElements')}/{{{CAMUNDA_NS}}}formData") is None:
             yield Problem(
                 "error",
-                f"未知的表单类型 {form!r}，可选：{', '.join(FORMS)} unknown form kind",
+                f"未知的表单类型 {form!r}，请用 camunda:formData 声明表单 unknown form kind",
                 task_id,
                 line,
             )

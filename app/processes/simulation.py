@@ -54,10 +54,10 @@ class Scenario:
         self.met[name] += 1
         submission = self._pick(name, task.spec.title, occurrence, instance)
         try:
-            return forms.validate_submission(task.spec.form, submission)
+            return forms.validate_submission(forms.fields_of(task.spec, task.spec.form), submission)
         except Invalid as exc:
             raise SimulationError(
-                f"任务 {name} 的提交数据不符合表单 {task.spec.form} the submission for {name} is invalid",
+                f"任务 {name} 的提交数据不符合其表单 the submission for {name} is invalid",
                 element=name,
                 errors={"tasks": {name: exc.errors}},
             ) from exc

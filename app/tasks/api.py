@@ -7,7 +7,7 @@ from app.cases import runtime
 from app.cases.models import Case
 from app.extensions import db
 from app.identity.principal import current
-from app.tasks import forms, service
+from app.tasks import form_lookup, service
 from app.tasks.schemas import (
     CompletedTaskSchema,
     CompleteSchema,
@@ -39,7 +39,8 @@ class TaskItem(MethodView):
     def get(self, task_id):
         """One task with its form fields and case summary."""
         task = service.get_visible(task_id=task_id, principal=current())
-        return {**_as_dict(task), "fields_": forms.describe(task.form), "case": db.session.get(Case, task.case_id)}
+        case = db.session.get(Case, task.case_id)
+        return {**_as_dict(task), "fields_": form_lookup.fields_for(task, case), "case": case}
 
 
 @blp.route("/<int:task_id>/claim")

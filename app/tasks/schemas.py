@@ -49,10 +49,20 @@ class TaskListSchema(Schema):
     total = fields.Integer()
 
 
+class ChoiceSchema(Schema):
+    value = fields.String()
+    label = fields.String()
+
+
 class FormFieldSchema(Schema):
     name = fields.String()
+    label = fields.String()
     type = fields.String()
     required = fields.Boolean()
+    choices = fields.List(fields.Nested(ChoiceSchema))
+    max_length = fields.Integer()
+    required_if = fields.String()
+    default = fields.String()
 
 
 class CaseSummarySchema(Schema):

@@ -16,7 +16,12 @@ VENDOR = {
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "echarts.min.js": "echarts/dist/echarts.min.js",
+    "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
+    "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn.css",
+    "camunda.json": "camunda-bpmn-moddle/resources/camunda.json",
 }
+# The modeler's icon font, where bpmn-font.css looks for it (../font/ from /assets/vendor/).
+FONTS = {name: f"bpmn-js/dist/assets/bpmn-font/font/{name}" for name in ("bpmn.woff2", "bpmn.woff", "bpmn.ttf")}
 
 
 def node_modules() -> Path:
@@ -27,7 +32,16 @@ def node_modules() -> Path:
 @bp.route("/assets/vendor/<name>")
 def vendor(name: str):
     """One pinned front-end file (404 for anything not listed)."""
-    inside = VENDOR.get(name)
+    return _send(VENDOR.get(name))
+
+
+@bp.route("/assets/font/<name>")
+def vendor_font(name: str):
+    """The modeler's icon font (404 for anything not listed)."""
+    return _send(FONTS.get(name))
+
+
+def _send(inside: str | None):
     if inside is None:
         abort(404)
     if not (node_modules() / inside).is_file():

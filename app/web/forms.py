@@ -1,4 +1,4 @@
-"""How a task's form (app/tasks/forms.describe) is drawn for people and read back from a page post."""
+"""How a task's form (the fields GET /api/tasks/{id} serves) is drawn for people and read back from a post."""
 
 from __future__ import annotations
 
@@ -6,46 +6,35 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-LABELS = {
-    "opinion": "办理意见",
-    "approved": "审批决定",
-    "certificate_no": "证书编号",
-    "method": "送达方式",
-    "needs_inspection": "是否需要现场核查",
-    "notice_given": "已书面告知承诺内容",
-    "pledge_signed": "申请人已签署承诺书",
-    "pledge_true": "核查结论",
-    "materials": "已补齐的容缺材料",
-    "reason": "理由",
-}
-# A yes/no field as two clear choices: (label of true, label of false).
+# A yes/no field as two clear choices: (label of true, label of false); other booleans read 是 / 否.
 BOOLEAN_CHOICES = {
     "approved": ("准予", "不予"),
     "needs_inspection": ("需要现场核查", "无需现场核查"),
     "pledge_true": ("承诺属实", "承诺不实"),
 }
-CHOICES = {"method": {"window": "窗口领取", "mail": "邮寄送达", "electronic": "电子送达"}}
-LONG_TEXT = frozenset({"opinion", "reason"})
+INPUT_TYPES = {"long": "number", "date": "date", "string": "text"}
 
 
-def widgets(fields: list[dict], *, deferred: list[str]) -> list[dict[str, Any]]:
-    """The inputs of a task's form: one per field, named by its key, with a Chinese label."""
+def widgets(fields: list[dict]) -> list[dict[str, Any]]:
+    """The inputs of a task's form: one per field, named by its key, with its Chinese label."""
     out = []
     for field in fields:
         name, kind = field["name"], field["type"]
-        widget: dict[str, Any] = {**field, "label": LABELS.get(name, name)}
+        widget: dict[str, Any] = {**field, "label": field.get("label") or name}
         if kind == "boolean":
             widget["widget"] = "choice"
             yes, no = BOOLEAN_CHOICES.get(name, ("是", "否"))
             widget["options"] = [("true", yes), ("false", no)]
-        elif kind == "list":
+        elif kind == "materials":
             widget["widget"] = "checkboxes"
-            widget["options"] = [(m, m) for m in deferred]
-        elif name in CHOICES:
+            widget["options"] = [(c["value"], c["label"]) for c in field.get("choices", [])]
+        elif kind == "enum":
             widget["widget"] = "select"
-            widget["options"] = list(CHOICES[name].items())
+            widget["options"] = [(c["value"], c["label"]) for c in field.get("choices", [])]
+        elif kind == "text":
+            widget["widget"] = "textarea"
         else:
-            widget["widget"] = "textarea" if name in LONG_TEXT else "text"
+            widget["widget"], widget["input_type"] = "text", INPUT_TYPES.get(kind, "text")
         out.append(widget)
     return out
 
@@ -55,11 +44,16 @@ def submission(fields: list[dict], form: MultiDict) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for field in fields:
         name, kind = field["name"], field["type"]
-        if kind == "list":
+        if kind == "materials":
             data[name] = form.getlist(name)
             continue
         value = form.get(name, "").strip()
         if not value:
             continue
-        data[name] = {"true": True, "false": False}.get(value, value) if kind == "boolean" else value
+        if kind == "boolean":
+            data[name] = {"true": True, "false": False}.get(value, value)
+        elif kind == "long":
+            data[name] = int(value) if value.lstrip("-").isdigit() else value
+        else:
+            data[name] = value
     return data

@@ -106,6 +106,7 @@ def template_helpers() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "result_labels": RESULT_LABELS,
         "role_labels": ROLE_LABELS,
+        "state_labels": {"draft": "草稿", "published": "已发布", "retired": "已停用"},
         "me": g.get("principal"),
         "center_name": current_app.config.get("CENTER_NAME", "政务服务中心"),
     }

@@ -8,22 +8,15 @@ from app.audit import history
 from app.cases import runtime
 from app.cases import service as cases
 from app.cases.models import Case
+from app.extensions import db
 from app.identity.service import group_members
 from app.matters import service as matters
-from app.tasks import forms as task_forms
+from app.tasks import form_lookup
 from app.tasks import service as tasks
 from app.web.blueprint import bp
 from app.web.cases import diagram_context
 from app.web.forms import submission, widgets
 from app.web.support import attempt_or_flash, field_errors, principal
-
-
-def deferred_materials(case: Case) -> list[str]:
-    """The required, deferrable materials the applicant had not handed in at acceptance."""
-    matter = matters.get(code=case.matter_code)
-    provided = {m["name"] for m in case.materials if m.get("provided")}
-    catalog = matter.materials if matter else []
-    return [m["name"] for m in catalog if m["required"] and m["deferrable"] and m["name"] not in provided]
 
 
 def _render(task, *, values: dict | None = None, errors: dict | None = None, status: int = 200):
@@ -37,7 +30,7 @@ def _render(task, *, values: dict | None = None, errors: dict | None = None, sta
         case=cases.view(case, me, cases.open_tasks([case.id])[case.id]),
         matter_name=matter.name if matter else case.matter_code,
         opinions=[e for e in entries if e["type"] == "task_completed"],
-        inputs=widgets(task_forms.describe(task.form), deferred=deferred_materials(case)),
+        inputs=widgets(form_lookup.fields_for(task, case)),
         values=values or {},
         errors=errors or {},
         colleagues=[u for u in group_members(group=task.group or "") if u.username != me.username],
@@ -56,7 +49,8 @@ def task(task_id: int):
 def complete(task_id: int):
     """办结 the step with the same service as POST /api/tasks/{id}/complete; errors beside their fields."""
     found = tasks.get_visible(task_id=task_id, principal=principal())
-    data = submission(task_forms.describe(found.form), request.form)
+    case = db.session.get(Case, found.case_id)
+    data = submission(form_lookup.fields_for(found, case), request.form)
     done, err = attempt_or_flash(runtime.complete, task_id=task_id, principal=principal(), data=data)
     if err is not None:
         values = {k: request.form.getlist(k) if k == "materials" else request.form.get(k, "") for k in request.form}

@@ -40,7 +40,10 @@ def test_one_step_at_the_window(as_user):
     [task] = open_tasks(as_user, case["id"])
     assert (task["name"], task["title"], task["group"]) == ("handle", "当场审核办结", "center.window")
     detail = ok(as_user("window1").get(f"/api/tasks/{task['id']}"))
-    assert detail["form"] == "decision"
+    assert detail["form"] == "declared"
+    approved, opinion = detail["fields"]
+    assert (approved["name"], approved["type"], approved["required"]) == ("approved", "boolean", True)
+    assert (opinion["name"], opinion["required_if"]) == ("opinion", "approved == False")
     # The civil affairs reviewers see the case (their department's) but the step is the window's.
     assert as_user("civil_reviewer").get(f"/api/cases/{case['id']}").status_code == 200
     assert as_user("civil_reviewer").post(f"/api/tasks/{task['id']}/claim").status_code == 403

@@ -28,10 +28,11 @@ def test_inbox_scopes(as_user):
 def test_task_detail_has_form_fields_and_case_summary(as_user):
     case, task = _first_task(as_user)
     detail = as_user("market_reviewer1").get(f"/api/tasks/{task['id']}").get_json()
-    assert detail["title"] == "承办人审查" and detail["form"] == "review"
+    assert detail["title"] == "承办人审查" and detail["form"] == "declared"
     assert detail["fields"] == [
-        {"name": "opinion", "type": "string", "required": False},
-        {"name": "needs_inspection", "type": "boolean", "required": False},
+        {"name": "opinion", "label": "办理意见", "type": "text", "required": False, "max_length": 2000},
+        {"name": "needs_inspection", "label": "是否需要现场核查", "type": "boolean", "required": False}
+        | {"default": "false"},
     ]
     assert detail["case"]["number"] == case["number"]
     assert as_user("housing_reviewer").get(f"/api/tasks/{task['id']}").status_code == 403
