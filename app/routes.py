@@ -21,8 +21,6 @@ def register(app: Flask, api: Api) -> None:
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
     from app.tasks import api as tasks_api
-    from app.tasks.forms import FORMS
-    from app.tasks.schemas import form_component
     from app.web import register as register_pages
 
     app.url_map.converters["int"] = hygiene.IdConverter  # before any rule is added
@@ -41,8 +39,6 @@ def register(app: Flask, api: Api) -> None:
     )
     for module in modules:
         api.register_blueprint(module.blp)
-    for name, form in FORMS.items():  # what each kind of task accepts (CompleteSchema.data)
-        api.spec.components.schema(form_component(name), schema=type(form))
     app.before_request(hygiene.refuse_unrouted)
     app.before_request(identity_api.authenticate_request)
     app.before_request(hygiene.inspect_request)

@@ -1,17 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-from app.schemas import Id, LocalDateTime, PageArgs
-from app.tasks.forms import FORMS
+from app.schemas import FREE_DICT, Id, LocalDateTime, PageArgs
 
-
-def form_component(form: str) -> str:
-    """The OpenAPI component name of a task form (`delivery` -> `DeliveryForm`)."""
-    return f"{form.capitalize()}Form"
-
-
-def form_refs() -> list[dict]:
-    """OpenAPI references to every task form, for a submission's `data`."""
-    return [{"$ref": f"#/components/schemas/{form_component(name)}"} for name in FORMS]
+# A submission's fields are the task's form, which each process version declares in its BPMN:
+# GET /api/tasks/{id} lists them (names, types, choices, limits).
+SUBMISSION = {
+    **FREE_DICT,
+    "description": "the fields of the task's form, as GET /api/tasks/{id} lists them (names, types, choices, "
+    "limits); " + FREE_DICT["description"],
+}
 
 
 WARNINGS = ("ok", "warning", "overdue", "breach")
@@ -89,7 +86,7 @@ class DelegateSchema(Schema):
 class CompleteSchema(Schema):
     # Documented as one of the task forms (components registered by app/routes.py); the task's own
     # `form` decides which one the server holds the submission to.
-    data = fields.Dict(keys=fields.String(), required=True, metadata={"anyOf": form_refs()})
+    data = fields.Dict(keys=fields.String(), required=True, metadata=SUBMISSION)
 
 
 class CaseProgressSchema(Schema):
