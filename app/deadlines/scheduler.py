@@ -23,6 +23,7 @@ from app import clock
 from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 from app.notifications import service as notifications
+from app.tasks import backups
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
@@ -31,6 +32,7 @@ JOBS = (
     ("timers_fired", jobs.fire_timers, jobs.BATCH),
     ("case_warnings", jobs.sweep_cases, jobs.SWEEP_BATCH),
     ("task_warnings", jobs.sweep_tasks, jobs.SWEEP_BATCH),
+    ("absences_applied", backups.apply_due, backups.BATCH),
 )
 
 
