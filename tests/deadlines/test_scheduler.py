@@ -224,7 +224,9 @@ def test_cli_run_once_prints_counts(app, as_user, runner):
     result = runner.invoke(args=["scheduler", "run-once"])
     assert result.exit_code == 0, result.output
     counts = dict(re.findall(r"(\w+)=(\d+)", result.output))
-    assert counts == {"timers_fired": "1", "case_warnings": "1", "task_warnings": "1"}, result.output
+    assert counts == {"timers_fired": "1", "case_warnings": "1", "task_warnings": "1", "absences_applied": "0"}, (
+        result.output
+    )
     assert show(as_user, case["id"])["warning"] == "overdue"
     again = runner.invoke(args=["scheduler", "run-once"])
     assert again.exit_code == 0, again.output
@@ -232,6 +234,7 @@ def test_cli_run_once_prints_counts(app, as_user, runner):
         "timers_fired": "0",
         "case_warnings": "0",
         "task_warnings": "0",
+        "absences_applied": "0",
     }
 
 
@@ -273,7 +276,7 @@ def test_a_three_day_outage_is_caught_up_in_one_pass(app, as_user):
     after = {x["id"]: len(events(as_user, x["id"])) for x in (a, b1, b2, c, d)}
     assert after[d["id"]] == before[d["id"]]
     # The second pass finds nothing left to do.
-    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0}
+    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0, "absences_applied": 0}
     assert {x["id"]: len(events(as_user, x["id"])) for x in (a, b1, b2, c, d)} == after
 
 

@@ -104,7 +104,7 @@ def test_two_passes_in_one_process_write_each_event_once(app, as_user):
         assert done[0]["timers_fired"] == CASES and done[0]["case_warnings"] == CASES
     assert_exactly_once(app, cases)
     before = total_events(app)
-    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0}
+    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0, "absences_applied": 0}
     assert total_events(app) == before
 
 
@@ -120,7 +120,7 @@ def test_two_schedulers_as_separate_processes_write_each_event_once(app, as_user
     assert_exactly_once(app, cases)
     before = total_events(app)
     for result in concurrently(app, count=2):
-        assert result in (None, {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0})
+        assert result in (None, {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0, "absences_applied": 0})
     assert total_events(app) == before
 
 
@@ -139,7 +139,7 @@ def test_a_pass_that_finds_the_lease_held_does_nothing_until_it_expires(app, as_
     assert total_events(app) == before
     clock.freeze(datetime(2026, 12, 2, 9, 2, 1, tzinfo=SHANGHAI))  # its lease has expired
     result = run_pass(app)
-    assert result == {"timers_fired": 2, "case_warnings": 2, "task_warnings": 2}
+    assert result == {"timers_fired": 2, "case_warnings": 2, "task_warnings": 2, "absences_applied": 0}
     assert_exactly_once(app, cases)
     with app.app_context():
         assert lease.holder(name=scheduler.LEASE) == (None, None)  # released at the end of the pass

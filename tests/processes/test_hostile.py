@@ -143,7 +143,7 @@ def test_a_timer_that_exceeds_the_budget_in_a_scheduler_pass_is_an_incident_and_
     clock.freeze(bj(2026, 12, 2, 9))  # past every deadline and every timer
     result = run_pass(app)
     # Every case is past its deadlines (the trapped one too: its warnings are raised as usual).
-    assert result == {"timers_fired": 3, "case_warnings": 4, "task_warnings": 3}
+    assert result == {"timers_fired": 3, "case_warnings": 4, "task_warnings": 3, "absences_applied": 0}
     for case_id in healthy:
         assert events(as_user, case_id, "timer_fired") and events(as_user, case_id, "warning_changed")
     incidents = events(as_user, trapped["id"], "case_incident")
@@ -151,7 +151,7 @@ def test_a_timer_that_exceeds_the_budget_in_a_scheduler_pass_is_an_incident_and_
     assert not events(as_user, trapped["id"], "timer_fired")
     assert show(as_user, trapped["id"])["open_tasks"][0]["state"] == "ready"  # left as it was
     # The lease was released, and the next pass neither retries the trap nor records it again.
-    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0}
+    assert run_pass(app) == {"timers_fired": 0, "case_warnings": 0, "task_warnings": 0, "absences_applied": 0}
     assert len(events(as_user, trapped["id"], "case_incident")) == 1
 
 
