@@ -34,7 +34,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def register(app: Flask, api_blueprints: Iterable[Blueprint]) -> None:
     """Register the pages, CSRF protection (the bearer-token API exempt) and the security headers."""
-    from app.web import assets, auth, cases, home, inbox, tasks, window  # noqa: F401 (their routes)
+    from app.web import admin, assets, auth, cases, home, inbox, me, tasks, window  # noqa: F401 (their routes)
 
     csrf.init_app(app)
     for blueprint in api_blueprints:
