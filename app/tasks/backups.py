@@ -85,22 +85,23 @@ def record_absence(
     )
     db.session.add(absence)
     db.session.flush()
-    org_log.record(
-        actor=principal.username,
-        action="absence_recorded",
-        target=username,
-        before=None,
-        after=_logged(absence_view(absence)),
-    )
-    when = f"{_local(starts_at)} 至 {_local(ends_at)}"
-    notify(
-        usernames=[stand_in.username],
-        kind="absence_backup",
-        title=f"AB岗：{when} {user.display_name} 不在岗，由您代为办理（{reason}）",
-    )
+    _announce(absence, actor=principal.username, user=user, stand_in=stand_in)
     if starts_at <= now:
         start(absence, actor=principal.username)
     return absence
+
+
+def _announce(absence: Absence, *, actor: str, user: User, stand_in: User) -> None:
+    """The organisation log's entry, and the backup told when and for whom."""
+    view = absence_view(absence)
+    after = {**view, "from": view["from"].isoformat(), "to": view["to"].isoformat()}
+    org_log.record(actor=actor, action="absence_recorded", target=user.username, before=None, after=after)
+    when = f"{_local(absence.starts_at)} 至 {_local(absence.ends_at)}"
+    notify(
+        usernames=[stand_in.username],
+        kind="absence_backup",
+        title=f"AB岗：{when} {user.display_name} 不在岗，由您代为办理（{absence.reason}）",
+    )
 
 
 def start(absence: Absence, *, actor: str) -> int:
@@ -180,7 +181,3 @@ def _aware(at: datetime) -> datetime:
 
 def _local(at: datetime) -> str:
     return at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def _logged(view: dict) -> dict:
-    return {**view, "from": view["from"].isoformat(), "to": view["to"].isoformat()}

@@ -11,9 +11,19 @@ from app.identity.principal import require_role
 from app.identity.service import get_user_or_raise
 from app.tasks import backups
 from app.web.blueprint import bp
-from app.web.support import attempt_or_flash
+from app.web.me import parse_local
+from app.web.support import attempt_or_flash, principal
 
 SECTIONS = ("people", "departments", "groups", "absences", "log")
+ACTION_LABELS = {
+    "department_created": "部门进驻",
+    "department_saved": "部门变更",
+    "group_created": "新建岗位组",
+    "group_saved": "岗位组变更",
+    "user_created": "新增人员",
+    "user_saved": "人员变更",
+    "absence_recorded": "请假登记",
+}
 
 
 def _admin() -> str:
@@ -35,6 +45,7 @@ def _page(section: str, status: int = 200, **extra):
         "absences": [backups.absence_view(a) for a in backups.list_absences(current_only=True)],
         "log": org_log.list_entries(per_page=50)[0] if section == "log" else [],
         "form": request.form,
+        "action_labels": ACTION_LABELS,
     }
     return render_template("web/admin.html", **context | extra), status
 
@@ -124,6 +135,7 @@ def admin_user(username: str):
         roles=ROLES,
         absences=[backups.absence_view(a) for a in backups.list_absences(username=username)],
         log=org_log.list_entries(target=username, per_page=20)[0],
+        action_labels=ACTION_LABELS,
     ), (200 if request.method == "GET" else 422)
 
 
@@ -145,3 +157,24 @@ def admin_deactivate(username: str):
     if err is None:
         flash("已停用，该人员的登录已全部失效", "success")
     return redirect(url_for("web.admin_user", username=username))
+
+
+@bp.route("/admin/absences", methods=["POST"])
+def admin_absence():
+    """An absence recorded by the admin for anyone (the backup defaults to the person's own)."""
+    f = request.form
+    _admin()
+    starts, ends = parse_local(f.get("from")), parse_local(f.get("to"))
+    if starts is None or ends is None:
+        flash("请填写开始和结束时间", "error")
+        return _page("absences", 422)
+    _, err = attempt_or_flash(
+        backups.record_absence,
+        principal=principal(),
+        username=f.get("username", ""),
+        starts_at=starts,
+        ends_at=ends,
+        reason=f.get("reason", "").strip() or "请假",
+        backup=f.get("backup") or None,
+    )
+    return _done("absences", "请假已登记", err)

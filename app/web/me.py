@@ -47,7 +47,7 @@ def _page(status: int = 200):
     ), status
 
 
-def _when(value: str | None) -> datetime | None:
+def parse_local(value: str | None) -> datetime | None:
     """A datetime-local field (read as Beijing time), or None when it is not one."""
     try:
         return datetime.fromisoformat(value) if value else None
@@ -59,7 +59,7 @@ def _when(value: str | None) -> datetime | None:
 def my_absence():
     """请假登记: from, to, reason, backup (my default backup unless chosen)."""
     f = request.form
-    starts, ends = _when(f.get("from")), _when(f.get("to"))
+    starts, ends = parse_local(f.get("from")), parse_local(f.get("to"))
     if starts is None or ends is None:
         flash("请填写开始和结束时间", "error")
         return _page(422)

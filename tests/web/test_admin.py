@@ -133,3 +133,30 @@ def test_the_admin_pages_are_for_admins_only(client):
     assert client.get("/admin/users/window2").status_code == 403
     page = client.get("/me")
     assert page.status_code == 200 and "请假登记" in page.get_data(as_text=True)
+
+
+def _logged_in(client, username: str) -> str:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": username, "password": "demo123", "csrf_token": token})
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/me").get_data(as_text=True)).group(1)
+
+
+def test_the_admin_records_an_absence_for_someone_and_it_is_listed(client, as_user):
+    csrf = _logged_in(client, "admin")
+    start = clock.now().astimezone(clock.SHANGHAI) + timedelta(days=1)
+    form = {
+        "csrf_token": csrf,
+        "username": "window1",
+        "from": start.strftime("%Y-%m-%dT%H:%M"),
+        "to": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "reason": "外出培训",
+    }
+    assert client.post("/admin/absences", data={**form, "csrf_token": ""}).status_code == 400  # no CSRF token
+    response = client.post("/admin/absences", data=form)
+    assert response.status_code == 302
+    listed = as_user("window2").get("/api/users/window1/absences").get_json()
+    assert [(a["backup"], a["state"], a["recorded_by"]) for a in listed] == [("window2", "scheduled", "admin")]
+    page = client.get("/admin?section=absences").get_data(as_text=True)
+    assert "外出培训" in page
+    refused = client.post("/admin/absences", data={**form, "to": form["from"]})
+    assert refused.status_code == 422 and "结束时间须晚于开始时间" in refused.get_data(as_text=True)
