@@ -71,6 +71,8 @@ class Config:
     # Principals resolved from a token are cached this many seconds per process.
     TOKEN_CACHE_SECONDS = float(os.environ.get("TOKEN_CACHE_SECONDS", 30))
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    # New passwords: at least this long, and not containing the username (docs/organisation.md).
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 8))
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED")
     SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 60))
     # A scheduler runner's turn lasts this long unless renewed (before each batch).

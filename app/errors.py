@@ -61,6 +61,17 @@ class TooLarge(DomainError):
     title = "内容过大 Payload Too Large"
 
 
+class TooManyRequests(DomainError):
+    """Refused for now (e.g. an account locked after wrong passwords); `retry_after` seconds to wait."""
+
+    status = 429
+    title = "尝试次数过多 Too Many Requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class Invalid(DomainError):
     status = 422
     title = "数据校验未通过 Unprocessable Entity"
@@ -80,8 +91,11 @@ def problem(status: int, title: str, detail: str, **fields) -> Response:
 
 
 def domain_error_response(err: DomainError) -> Response:
-    """The problem+json for a DomainError."""
-    return problem(err.status, err.title, err.detail, errors=err.errors, **err.extra)
+    """The problem+json for a DomainError (a 429 carries Retry-After)."""
+    response = problem(err.status, err.title, err.detail, errors=err.errors, **err.extra)
+    if isinstance(err, TooManyRequests):
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def http_error_response(err: HTTPException) -> Response:

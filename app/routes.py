@@ -16,10 +16,12 @@ def register(app: Flask, api: Api) -> None:
     from app.deadlines import api as calendar_api
     from app.documents import api as documents_api
     from app.identity import api as identity_api
+    from app.identity import organisation_api
     from app.matters import api as matters_api
     from app.notifications import api as notifications_api
     from app.processes import api as processes_api
     from app.supervision import api as supervision_api
+    from app.tasks import absences_api
     from app.tasks import api as tasks_api
     from app.web import register as register_pages
 
@@ -36,6 +38,8 @@ def register(app: Flask, api: Api) -> None:
         supervision_api,
         notifications_api,
         documents_api,
+        organisation_api,
+        absences_api,
     )
     for module in modules:
         api.register_blueprint(module.blp)

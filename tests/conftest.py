@@ -25,6 +25,9 @@ DB_FIXTURES = {"client", "as_user", "db_session", "runner"}
 TABLES = [
     "filings",
     "cards",
+    "org_log",
+    "login_events",
+    "absences",
     "outbound_messages",
     "notifications",
     "documents",
@@ -75,9 +78,9 @@ def reset_database(app) -> None:
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
-            # The append-only triggers refuse DELETE on events: lift them for the reset, then restore them.
+            # The append-only triggers refuse DELETE on events and org_log: lift them for the reset, then restore them.
             triggers = db.session.execute(
-                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('events', 'org_log')")
             ).all()
             for name, _ in triggers:
                 db.session.execute(text(f"DROP TRIGGER {name}"))

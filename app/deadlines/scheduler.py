@@ -25,6 +25,7 @@ from app.deadlines import jobs, lease
 from app.extensions import db, unit_of_work
 from app.notifications import service as notifications
 from app.supervision import cards
+from app.tasks import backups
 
 log = logging.getLogger(__name__)
 LEASE = "deadlines"
@@ -35,6 +36,7 @@ JOBS = (
     ("task_warnings", jobs.sweep_tasks, jobs.BATCH),
     ("corrections_lapsed", intake.close_lapsed, intake.BATCH),
     ("cards_escalated", cards.escalate_overdue, cards.BATCH),
+    ("absences_applied", backups.apply_due, backups.BATCH),
 )
 
 

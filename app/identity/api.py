@@ -4,9 +4,9 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.errors import Unauthorized
+from app.errors import Unauthorized, domain_error_response
+from app.identity import login, service
 from app.identity import principal as principals
-from app.identity import service
 from app.identity.schemas import MeSchema, TokenRequestSchema, TokenSchema
 
 blp = Blueprint("identity", __name__, url_prefix="/api", description="登录与身份 Authentication and identity")
@@ -18,11 +18,15 @@ def authenticate_request() -> None:
     """Resolve the bearer token of every /api request except the public ones (401 without one)."""
     if not request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    g.principal = service.resolve_token(_bearer())
+
+
+def _bearer() -> str:
+    """The request's bearer token (401 without one)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("缺少访问令牌 A bearer token is required.")
-    g.principal = service.resolve_token(token.strip())
+    return token.strip()
 
 
 @blp.route("/auth/token")
@@ -31,8 +35,21 @@ class Token(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Exchange a username and password for a bearer token."""
-        token, expires_at = service.issue_token(username=body["username"], password=body["password"])
+        issued, refused = login.token_for(username=body["username"], password=body["password"])
+        if refused is not None:  # answered, not raised: the failure's record is committed (app/identity/login.py)
+            return domain_error_response(refused)
+        token, expires_at = issued
         return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self):
+        """Revoke the bearer token in use: it stops working at once."""
+        principals.current()
+        service.revoke_token(_bearer())
+        return None
 
 
 @blp.route("/me")

@@ -18,14 +18,15 @@ demo = AppGroup("demo", help="演示数据 Demo data.")
 @click.option("--role", "roles", multiple=True, help="window reviewer leader designer supervisor auditor admin")
 def create_user(username, password, display_name, department, groups, roles):
     """Create (or update) a user."""
-    from app.identity import service
+    from app.identity import organisation
 
     with command_transaction():
-        service.create_user(
+        organisation.save_user(
+            actor="cli",
             username=username,
             password=password,
             display_name=display_name,
-            department=department,
+            department=department or None,
             groups=list(groups),
             roles=list(roles),
         )

@@ -8,13 +8,13 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
-from app.errors import Invalid, NotFound, Unauthorized
+from app.errors import NotFound, Unauthorized
 from app.extensions import db
-from app.identity.models import ROLES, ApiToken, Department, Group, User, user_group
+from app.identity.models import ApiToken, Department, Group, User, user_group
 from app.identity.principal import Principal
 
 # token hash -> (principal, token expiry, cache expiry in monotonic seconds)
@@ -55,64 +55,6 @@ def group_codes() -> set[str]:
     return set(db.session.scalars(select(Group.code)))
 
 
-def ensure_department(*, code: str, name: str) -> Department:
-    """Create the department or update its name (idempotent)."""
-    dept = get_department(code=code)
-    if dept is None:
-        dept = Department(code=code, name=name)
-        db.session.add(dept)
-    dept.name = name
-    db.session.flush()
-    return dept
-
-
-def ensure_group(*, code: str, name: str, department: str | None) -> Group:
-    """Create the group or update it (idempotent)."""
-    group = get_group(code=code)
-    if group is None:
-        group = Group(code=code, name=name)
-        db.session.add(group)
-    group.name = name
-    group.department = get_department(code=department) if department else None
-    db.session.flush()
-    return group
-
-
-def create_user(
-    *,
-    username: str,
-    password: str,
-    display_name: str | None = None,
-    department: str | None = None,
-    groups: list[str] = (),
-    roles: list[str] = (),
-) -> User:
-    """Create a user (or update one with that username): password hashed, groups and roles checked."""
-    unknown_roles = sorted(set(roles) - set(ROLES))
-    if unknown_roles:
-        raise Invalid(f"未知角色 Unknown roles: {', '.join(unknown_roles)}")
-    dept = None
-    if department:
-        dept = get_department(code=department)
-        if dept is None:
-            raise Invalid(f"部门 {department} 不存在 Unknown department.")
-    group_rows = []
-    for code in groups:
-        group = get_group(code=code)
-        if group is None:
-            raise Invalid(f"岗位组 {code} 不存在 Unknown group.")
-        group_rows.append(group)
-    user = get_user(username=username) or User(username=username)
-    user.display_name = display_name or username
-    user.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-    user.department = dept
-    user.groups = group_rows
-    user.roles = " ".join(sorted(set(roles)))
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
 def authenticate(*, username: str, password: str) -> User:
     """The active user with this username and password (401 on any mismatch, same work either way)."""
     user = get_user(username=username)
@@ -124,9 +66,8 @@ def authenticate(*, username: str, password: str) -> User:
     return user
 
 
-def issue_token(*, username: str, password: str) -> tuple[str, datetime]:
-    """Check the password and hand out a new bearer token with its expiry (401 on any mismatch)."""
-    user = authenticate(username=username, password=password)
+def issue_token(*, user: User) -> tuple[str, datetime]:
+    """Hand out a new bearer token for an authenticated user, with its expiry."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
@@ -208,3 +149,19 @@ def group_members(*, group: str) -> list[User]:
             .order_by(User.display_name)
         )
     )
+
+
+def revoke_token(token: str) -> None:
+    """Log out: the token stops working at once (its row is deleted, its cache entry dropped)."""
+    key = _hash(token)
+    _principal_cache.pop(key, None)
+    db.session.execute(delete(ApiToken).where(ApiToken.token_hash == key))
+
+
+def revoke_tokens(*, user_id: int) -> None:
+    """Every token of a user stops working at once (deactivation): rows deleted, cache entries dropped.
+
+    Another app process may still hold a cached principal for at most TOKEN_CACHE_SECONDS."""
+    for key in [k for k, v in _principal_cache.items() if v[0].user_id == user_id]:
+        _principal_cache.pop(key, None)
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))

@@ -7,11 +7,12 @@ from app.cases import runtime
 from app.cases.models import Case
 from app.extensions import db
 from app.identity.principal import current
-from app.tasks import form_lookup, service
+from app.tasks import form_lookup, handover, service
 from app.tasks.schemas import (
     CompletedTaskSchema,
     CompleteSchema,
     DelegateSchema,
+    ReassignSchema,
     TaskDetailSchema,
     TaskListSchema,
     TaskSchema,
@@ -68,6 +69,15 @@ class Delegate(MethodView):
         return service.delegate(task_id=task_id, principal=current(), **body)
 
 
+@blp.route("/<int:task_id>/reassign")
+class Reassign(MethodView):
+    @blp.arguments(ReassignSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """A leader of the task's department (or an admin) moves an open task to a member of its group."""
+        return handover.reassign(task_id=task_id, principal=current(), **body)
+
+
 @blp.route("/<int:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteSchema)
@@ -85,4 +95,4 @@ TASK_FIELDS = tuple(TaskSchema().fields)  # once, not a schema instance per requ
 
 
 def _as_dict(task) -> dict:
-    return {name: getattr(task, name) for name in TASK_FIELDS}
+    return {name: getattr(task, name, None) for name in TASK_FIELDS}

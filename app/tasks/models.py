@@ -89,3 +89,30 @@ def case_columns(case) -> dict:
         "matter_code": case.matter_code,
         "applicant_name": (case.applicant or {}).get("name"),
     }
+
+
+SCHEDULED, ACTIVE, ENDED = "scheduled", "active", "ended"
+
+
+class Absence(db.Model):
+    """AB岗: a person away from `starts_at` to `ends_at`; their backup stands in meanwhile.
+
+    `state` records what has been applied (scheduled -> active: the claimed tasks moved; -> ended),
+    so the request that records it and the scheduler apply each change exactly once.
+    """
+
+    __tablename__ = "absences"
+    __table_args__ = (
+        Index("ix_absences_state_starts", "state", "starts_at"),
+        Index("ix_absences_user_ends", "user_id", "ends_at"),
+        Index("ix_absences_backup_ends", "backup_id", "ends_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    backup_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(10), default=SCHEDULED)

@@ -39,6 +39,8 @@ class TaskSchema(Schema):
     case_number = fields.String(allow_none=True)
     matter_code = fields.String(allow_none=True)
     applicant_name = fields.String(allow_none=True)
+    # AB岗: set on a claimable row the principal sees only as someone's backup ("代 X 办理").
+    on_behalf_of = fields.String(allow_none=True)
 
 
 class TaskListSchema(Schema):
@@ -100,3 +102,30 @@ class CompletedTaskSchema(TaskSchema):
     """The completed task, and where its case went: the next open tasks (saves the client a GET)."""
 
     case = fields.Nested(CaseProgressSchema)
+
+
+class ReassignSchema(Schema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class AbsenceCreateSchema(Schema):
+    starts_at = fields.AwareDateTime(required=True, data_key="from", default_timezone=None)
+    ends_at = fields.AwareDateTime(required=True, data_key="to", default_timezone=None)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    backup = fields.String(validate=validate.Length(min=1, max=60))
+
+
+class AbsenceSchema(Schema):
+    id = Id()
+    username = fields.String()
+    backup = fields.String()
+    from_ = LocalDateTime(data_key="from", attribute="from")
+    to = LocalDateTime()
+    reason = fields.String()
+    state = fields.String()
+    recorded_by = fields.String()
+
+
+class AbsenceArgs(Schema):
+    current = fields.Boolean(load_default=False)

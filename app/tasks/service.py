@@ -19,6 +19,8 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
 from app.identity.service import get_user
+from app.notifications.service import notify
+from app.tasks import standins
 from app.tasks.models import CLAIMED, OPEN_STATES, READY, Task
 
 CASES, TASKS, EVENTS = Case.__table__, Task.__table__, Event.__table__
@@ -44,9 +46,11 @@ def get_or_raise(*, task_id: int) -> Task:
 def get_visible(*, task_id: int, principal: Principal) -> Task:
     """A task the principal may see: its group's members, its holder, supervisors and auditors."""
     task = get_or_raise(task_id=task_id)
-    if not (principal.in_group(task.group) or task.assignee == principal.username or principal.has_role(*OVERSEERS)):
-        raise Forbidden("该任务不属于您所在的岗位组 The task belongs to another group.")
-    return task
+    if principal.in_group(task.group) or task.assignee == principal.username or principal.has_role(*OVERSEERS):
+        return task
+    if task.group in standins.of(principal).groups:  # a backup sees what they may claim
+        return task
+    raise Forbidden("该任务不属于您所在的岗位组 The task belongs to another group.")
 
 
 INBOX_ORDER = {
@@ -76,9 +80,11 @@ def list_tasks(
     if scope == "mine":
         where = [Task.state == CLAIMED, Task.assignee == principal.username]
     else:
-        if not principal.groups:
+        standing = standins.of(principal)  # AB岗: a backup is offered the absent colleague's groups
+        groups = standing.offered(principal)
+        if not groups:
             return [], 0
-        where = [Task.state == READY, Task.group.in_(sorted(principal.groups))]
+        where = [Task.state == READY, Task.group.in_(sorted(groups))]
     if matter_code:
         where.append(Task.matter_code == matter_code)
     if warning:
@@ -90,6 +96,9 @@ def list_tasks(
     order = INBOX_ORDER[sort]
     ids = select(Task.id).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
     rows = db.session.scalars(select(Task).join(ids, ids.c.id == Task.id).order_by(*order)).all()
+    if scope != "mine" and standing.groups:
+        for row in rows:
+            row.on_behalf_of = standing.on_behalf_of(row.group, principal)  # shown as "代 X 办理"
     return list(rows), total
 
 
@@ -104,7 +113,17 @@ class _Head:
 
 
 _HEAD = (
-    select(Case.id, Case.event_seq, Case.last_hash, Task.name, Task.group, Task.state, Task.assignee)
+    select(
+        Case.id,
+        Case.event_seq,
+        Case.last_hash,
+        Task.name,
+        Task.title,
+        Task.case_number,
+        Task.group,
+        Task.state,
+        Task.assignee,
+    )
     .join(Task, Task.case_id == Case.id)
     .where(Task.id == bindparam("task_id"))
     .with_for_update(of=Case)
@@ -134,11 +153,20 @@ _VERBS = {
         (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
         ("assignee", "claimed_at"),
     ),
+    # Reassignment (a leader, or AB岗): a claimed task from its holder, or a ready one, to someone.
+    "task_reassigned": (
+        (TASKS.c.state == CLAIMED, TASKS.c.assignee == bindparam("p_holder")),
+        ("assignee", "claimed_at"),
+    ),
+    "task_reassigned_ready": (
+        (TASKS.c.state == READY, TASKS.c.assignee.is_(None)),
+        ("state", "assignee", "claimed_at"),
+    ),
 }
 
 
 @cache
-def _statements(dialect: str, event: str) -> tuple:
+def _statements(dialect: str, verb: str) -> tuple:
     """The statements of one verb, built once per process (values are bound per request; no bound
     name is a column name, or an INSERT/UPDATE inside would take it for a value to set).
 
@@ -146,7 +174,7 @@ def _statements(dialect: str, event: str) -> tuple:
     UPDATE if the task matched, the event's INSERT if the head moved; the task row comes back only
     if all three happened). Elsewhere: the task UPDATE ... RETURNING and the head's UPDATE.
     """
-    where, columns = _VERBS[event]
+    where, columns = _VERBS[verb]
     task = (
         update(TASKS)
         .where(TASKS.c.id == bindparam("p_task_id"), *where)
@@ -169,20 +197,22 @@ def _statements(dialect: str, event: str) -> tuple:
     return (select(*named).where(select(e.returning(EVENTS.c.seq).cte("e").c.seq).exists()),)
 
 
-def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, payload: dict, holder=None):
+def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, payload: dict, holder=None, verb=None):
     """The task's conditional UPDATE, its event and the case's chain head, all or nothing.
 
-    Returns the task when the UPDATE matched, None when someone else won (nothing is written then).
+    `verb` names the UPDATE's match (default: the event). Returns the task when the UPDATE matched,
+    None when someone else won (nothing is written then).
     """
+    verb = verb or event
     seen = head.event_seq
     row = audit.chain(head, event, actor=actor, task_id=task_id, payload=payload, at=values.get("claimed_at"))
     params = {"p_task_id": task_id, "p_holder": holder, "p_case_id": head.id, "p_seen": seen}
     params |= {"p_seq": head.event_seq, "p_hash": head.last_hash} | {f"v_{k}": v for k, v in values.items()}
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
-        (fused,) = _statements(dialect, event)
+        (fused,) = _statements(dialect, verb)
         return db.session.execute(fused, params | {f"e_{k}": v for k, v in row.items()}).first()
-    task, chain_head = _statements(dialect, event)
+    task, chain_head = _statements(dialect, verb)
     won = db.session.scalars(task, params).first()
     if won is not None:
         if db.session.execute(chain_head, params).rowcount != 1:  # impossible under the lock; never silently
@@ -194,7 +224,7 @@ def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, 
 def claim(*, task_id: int, principal: Principal) -> Task:
     """Take a ready task of one's group: one conditional UPDATE; whoever comes second gets 409."""
     head = _locked(task_id)
-    if not principal.in_group(head.task.group):
+    if not principal.in_group(head.task.group) and head.task.group not in standins.of(principal).groups:
         raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
     won = _change(
         head,
@@ -257,7 +287,19 @@ def delegate(*, task_id: int, principal: Principal, to: str, reason: str) -> Tas
     )
     if moved is None:
         raise Conflict("任务未被您认领 Claim the task before delegating it.")
+    _tell(
+        to,
+        "task_delegated",
+        f"{principal.display_name} 将办件 {head.task.case_number} 的「{head.task.title}」转交给您：{reason}",
+        head.id,
+        task_id,
+    )
     return moved
+
+
+def _tell(username: str, kind: str, title: str, case_id: int, task_id: int) -> None:
+    """Notify the person a task was handed to (the outbox sends it after the commit)."""
+    notify(usernames=[username], kind=kind, title=title, case_id=case_id, task_id=task_id)
 
 
 def list_open(case_id: int) -> list[Task]:

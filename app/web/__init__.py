@@ -35,6 +35,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def register(app: Flask, api_blueprints: Iterable[Blueprint]) -> None:
     """Register the pages, CSRF protection (the bearer-token API exempt) and the security headers."""
     from app.web import (  # noqa: F401 (their routes)
+        admin,
         assets,
         audit,
         auth,
@@ -44,6 +45,7 @@ def register(app: Flask, api_blueprints: Iterable[Blueprint]) -> None:
         home,
         inbox,
         matters,
+        me,
         supervision,
         tasks,
         window,

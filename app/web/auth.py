@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from app.errors import DomainError
+from app.identity import login as logins
 from app.identity import service as identity
 from app.web.blueprint import bp
-from app.web.support import attempt_or_flash, safe_next, template_helpers
+from app.web.support import safe_next, template_helpers
 
 PUBLIC = frozenset({"web.login", "web.static", "web.vendor"})
 
@@ -40,11 +41,13 @@ def login():
     if request.method == "GET":
         return render_template("web/login.html", username="", next=target)
     username = request.form.get("username", "").strip()
-    user, err = attempt_or_flash(identity.authenticate, username=username, password=request.form.get("password", ""))
-    if err is not None:
-        return render_template("web/login.html", username=username, next=target), 401
+    # The same lockout as the API; a refusal is shown, and its record committed with the request.
+    result = logins.attempt(username=username, password=request.form.get("password", ""))
+    if result.error is not None:
+        flash(result.error.detail, "error")
+        return render_template("web/login.html", username=username, next=target), result.error.status
     session.clear()  # a fresh session (and CSRF token) for the person who just logged in
-    session["user_id"] = user.id
+    session["user_id"] = result.user.id
     session.permanent = True
     return redirect(target)
 

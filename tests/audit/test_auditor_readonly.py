@@ -14,7 +14,11 @@ from tests.factories import accept, application
 MUTATING = ("post", "put", "patch", "delete")
 # Not a change to anything the auditor is audited on: logging in (creates the caller's own token) and
 # marking one's own notification read (the auditor's own inbox; someone else's answers 404).
-NOT_GUARDED = {("post", "/api/auth/token"), ("post", "/api/notifications/{notification_id}/read")}
+NOT_GUARDED = {
+    ("post", "/api/auth/token"),
+    ("post", "/api/auth/logout"),  # ends one's own token only
+    ("post", "/api/notifications/{notification_id}/read"),
+}
 # POSTs that change nothing by design (dry runs): whatever they answer, no row may change.
 DRY_RUNS = {("post", "/api/processes/{key}/versions/{version}/simulate")}
 # Valid bodies, so that the permission check (not validation) is what answers. An endpoint missing
@@ -29,6 +33,16 @@ BODIES = {
     "/api/cases/{case_id}/withdraw": {"reason": "审计测试"},
     "/api/calendar/{year}": {"year": 2026, "source": "审计测试", "days": []},
     "/api/processes/{key}/versions/{version}/simulate": {"data": {}, "tasks": {}},
+    "/api/tasks/{task_id}/reassign": {"to": "market_reviewer2", "reason": "审计测试"},
+    "/api/departments": {"code": "audit", "name": "审计测试"},
+    "/api/groups": {"code": "audit.review", "name": "审计测试", "department": "market"},
+    "/api/users": {"username": "audited", "password": "Audit-test-1"},
+    "/api/users/{username}": {"display_name": "审计测试"},
+    "/api/users/{username}/absences": {
+        "from": "2026-12-01T09:00:00+08:00",
+        "to": "2026-12-02T09:00:00+08:00",
+        "reason": "审计测试",
+    },
 }
 
 
@@ -51,6 +65,7 @@ def _resources(as_user) -> dict[str, str]:
         "version": str(body["version"]),
         "code": "SC-001",
         "year": "2026",
+        "username": "market_reviewer1",
     }
 
 

@@ -61,7 +61,7 @@ def test_users_create_cli(runner, client):
             "--username",
             "clerk9",
             "--password",
-            "pw-9",
+            "Clerk-pass-9",
             "--department",
             "center",
             "--group",
@@ -71,7 +71,7 @@ def test_users_create_cli(runner, client):
         ]
     )
     assert result.exit_code == 0, result.output
-    response = client.post("/api/auth/token", json={"username": "clerk9", "password": "pw-9"})
+    response = client.post("/api/auth/token", json={"username": "clerk9", "password": "Clerk-pass-9"})
     assert response.status_code == 200
     bad = runner.invoke(args=["users", "create", "--username", "x", "--password", "y", "--role", "emperor"])
     assert bad.exit_code != 0 and "emperor" in bad.output

@@ -5,6 +5,7 @@ import hashlib
 
 from app.engine.runtime import definitions
 from app.extensions import db
+from app.identity import organisation
 from app.identity import service as identity
 from tests.conftest import row_counts
 from tests.factories import FOOD_STAFF, accept, open_tasks, work
@@ -138,7 +139,7 @@ def test_only_designers_publish(as_user):
 
 def test_publish_checks_again_because_groups_change(as_user, app):
     with app.app_context():
-        identity.ensure_group(code="market.temp", name="临时岗", department="market")
+        organisation.ensure_group(code="market.temp", name="临时岗", department="market")
         db.session.commit()
     assert upload(as_user("designer"), process("temp_lane", lane="market.temp")).status_code == 201
     with app.app_context():
