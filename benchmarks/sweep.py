@@ -21,8 +21,8 @@ What is measured, and how
 * Pass 1 (catch-up): everything that lags is raised (the already-due fraction, the real cases, the
   warnings of cases whose last day is today) and the real cases' timers fire. Timed, with its counts.
 * Steady passes (--passes, default 8; median over them): nothing lags after pass 1, so a pass is the cost
-  of finding nothing: jobs.fire_timers, jobs.sweep_cases and jobs.sweep_tasks, each its SELECT under
-  the advisory lock in its own transaction. Every steady pass must report zero changes (else exit 1).
+  of finding nothing: jobs.fire_timers, jobs.sweep_cases and jobs.sweep_tasks, each its SELECT in its
+  own transaction, the scheduler's lease taken first. Every steady pass must report zero changes (else exit 1).
   Each job is also timed alone over the same number of passes.
 * Plans: the exact SELECT statements the jobs sent during a steady pass are captured (SQLAlchemy
   `before_cursor_execute`) and run again under EXPLAIN (ANALYZE, BUFFERS) with their parameters, on the
@@ -284,13 +284,15 @@ def timed(fn) -> tuple[float, object]:
 
 
 def run_job(job) -> tuple[int, int]:
-    """One batch of one job as run_once runs it: its own transaction, under the advisory lock."""
-    from app.deadlines import scheduler
+    """One batch of one job as run_once runs it: the scheduler's lease taken first, then the job in its
+    own transaction."""
+    from app.deadlines import lease, scheduler
     from app.extensions import unit_of_work
 
     with unit_of_work():
-        if not scheduler._leader():
-            raise BenchError("the scheduler's advisory lock is held by someone else")
+        if not lease.acquire(name=scheduler.LEASE, holder="sweep-bench", seconds=600):
+            raise BenchError("the scheduler's lease is held by someone else")
+    with unit_of_work():
         return job()
 
 
