@@ -91,14 +91,23 @@ def extension_notice(case: Case, *, actor: str, reason: str, days: int) -> Docum
     )
 
 
-def after_step(case: Case, *, form: str | None, submitted: dict, actor: str, at: datetime) -> Document | None:
+# Versions made before forms were declared in the BPMN named the document by their form kind.
+LEGACY_DOCUMENTS = {"decision": "decision", "delivery": "delivery_receipt"}
+
+
+def document_of(properties: dict, form: str | None) -> str | None:
+    """The document a step issues: its `document` property, else what its legacy form kind implies."""
+    return properties.get("document") or LEGACY_DOCUMENTS.get(form or "")
+
+
+def after_step(case: Case, *, document: str | None, submitted: dict, actor: str, at: datetime) -> Document | None:
     """The document a finished step issues: a decision (准予/不予) or a delivery's 送达回证; else None."""
-    if form == "decision" and "approved" in submitted:
+    if document == "decision" and "approved" in submitted:
         approved = bool(submitted["approved"])
         title = "准予行政许可决定书" if approved else "不予行政许可决定书"
         reasons = (submitted.get("opinion") or "").strip()
         return _issue(case, "decision", actor, at, title=title, approved=approved, reasons=reasons)
-    if form == "delivery":
+    if document == "delivery_receipt":
         method = DELIVERY_METHODS.get(submitted.get("method") or "window", "窗口直接送达")
         delivered = [
             d.title + "（" + d.number + "）" for d in documents.list_for_case(case_id=case.id) if d.kind == "decision"

@@ -305,8 +305,10 @@ def complete(*, task_id: int, principal: Principal, data: dict) -> tuple[Task, C
         except EngineError as exc:
             raise CaseIncident(str(exc), element=exc.element, case_id=str(case.id)) from exc
         _finish(case, task, principal, submitted, now)
-        papers.after_step(case, form=task.form, submitted=submitted, actor=principal.username, at=now)
-        decided = run.definition.human_tasks[task.name].properties.get("completes_case")
+        properties = run.definition.human_tasks[task.name].properties
+        document = papers.document_of(properties, task.form)
+        papers.after_step(case, document=document, submitted=submitted, actor=principal.username, at=now)
+        decided = properties.get("completes_case")
         if decided and case.status == IN_PROGRESS:
             close(case, result=decided, actor=principal.username, now=now, end=task.name, continues=True)
         if close_special_procedure(case, run, task, actor=principal.username):

@@ -37,6 +37,8 @@ REFUSED_TASKS = {
     "callActivity": "暂不支持调用活动 call activities are not supported",
 }
 RESULTS = ("approved", "rejected", "revoked")
+# The numbered document a finished step issues (its `document` property): app/cases/papers.py.
+STEP_DOCUMENTS = ("decision", "delivery_receipt")
 MAX_LOOP_MAXIMUM = 50
 # Foreign ways of naming who works a task: the hint tells the designer what to do instead.
 _ASSIGNMENT_HINTS = ("candidateGroups", "candidateUsers", "assignee", "assignmentDefinition")
@@ -154,6 +156,9 @@ def _human_task_problems(root: etree._Element, groups: frozenset[str]) -> Iterab
                 task_id,
                 line,
             )
+        if props.get("document", STEP_DOCUMENTS[0]) not in STEP_DOCUMENTS:
+            message = f"未知的文书 {props['document']!r}，可选：{'、'.join(STEP_DOCUMENTS)} unknown document kind"
+            yield Problem("error", message, task_id, line)
         if "group_expr" in props:
             continue  # checked with the other expressions
         group = props.get("group") or lanes.get(task_id or "")

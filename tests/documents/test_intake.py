@@ -73,8 +73,12 @@ def test_refusal_completes_the_case_with_a_reasoned_notice_and_remedies(as_user)
     notice = html_of(as_user, case["documents"][0])
     assert reason in notice and "六十日" in notice and "六个月" in notice and "不予受理决定书" in notice
     events = events_of(as_user, case["id"])
-    assert [e["type"] for e in events] == ["application_refused", "document_issued"]
+    assert [e["type"] for e in events] == ["application_refused", "document_issued", "case_filed"]
     assert events[0]["payload"]["reason"] == reason
+    # 否定报备: the refusal is filed for the supervisors with its reason and the notice handed over.
+    [filing] = as_user("supervisor").get("/api/filings").get_json()["items"]
+    assert (filing["kind"], filing["reason"], filing["case_id"]) == ("refusal", reason, case["id"])
+    assert [d["number"] for d in filing["documents"]] == [case["documents"][0]["number"]]
     listed = as_user("window1").get("/api/cases?status=completed").get_json()
     assert [c["result"] for c in listed["items"]] == ["not_accepted"]
 

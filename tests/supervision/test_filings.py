@@ -29,7 +29,9 @@ def test_a_rejection_is_filed_with_the_decisions_opinion(as_user):
     assert (filing["case_id"], filing["kind"], filing["state"]) == (case_id, "rejection", "pending")
     assert filing["reason"] == "经营场所不符合食品安全要求"
     assert (filing["department"], filing["matter_code"], filing["applicant_name"]) == ("market", "SC-001", "张三")
-    assert filing["documents"] == []  # no documents feature yet: references only when it exists
+    # The papers of the case, the 不予行政许可决定书 among them, are referenced by number.
+    assert "decision" in {d["kind"] for d in filing["documents"]}
+    assert all(d["number"] for d in filing["documents"])
     [event] = events(as_user, case_id, "case_filed")
     assert event["payload"]["reason"] == "经营场所不符合食品安全要求"
 
