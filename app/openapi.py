@@ -59,7 +59,7 @@ OPEN_TO_EVERYONE = frozenset(
     }
 )
 # Operations that find something named in their body, not their path.
-NOT_FOUND_IN_BODY = frozenset({("cases.Cases", "post")})
+NOT_FOUND_IN_BODY = frozenset({("cases.Cases", "post"), ("supervision.Cards", "post")})
 # Operations with a body that is not JSON (their own media type errors).
 UNSUPPORTED_MEDIA = frozenset({("processes.Processes", "post")})
 PUBLIC = frozenset({"identity.Token", "health.Health"})
@@ -73,6 +73,7 @@ DESCRIPTIONS = {
     413: "内容过大 Request body too large",
     415: "媒体类型不支持 Unsupported media type",
     422: "数据校验未通过 Invalid input (field -> messages in `errors`)",
+    429: "尝试次数过多 Too many wrong passwords: the account is locked for a while (Retry-After)",
     503: "服务不可用 The database is unreachable",
 }
 MUTATING = frozenset({"post", "put", "patch", "delete"})
@@ -84,6 +85,8 @@ def error_codes(endpoint: str, method: str, *, has_path_params: bool, body_types
     codes = {422, 503}
     if endpoint not in PUBLIC or endpoint == "identity.Token":
         codes.add(401)
+    if endpoint == "identity.Token":
+        codes.add(429)  # login safety: locked after repeated wrong passwords
     if endpoint not in PUBLIC and key not in OPEN_TO_EVERYONE:
         codes.add(403)
     if has_path_params or key in NOT_FOUND_IN_BODY:

@@ -82,7 +82,7 @@ class UserItem(MethodView):
         current()
         return organisation.user_view(get_user_or_raise(username=username))
 
-    @blp.arguments(UserChangeSchema)
+    @blp.arguments(UserChangeSchema, required=False)  # an empty change changes nothing
     @blp.response(200, UserSchema)
     def patch(self, body, username):
         """Change a person (admin): groups, roles, backup, active (false: their tokens stop at once), password."""

@@ -164,7 +164,16 @@ class FilingReview(MethodView):
 class Stats(MethodView):
     @blp.arguments(StatsArgs, location="query")
     @blp.response(200, StatsSchema)
-    @blp.alt_response(200, description="format=csv or xlsx: the same rows as a file", content_type=MIME["xlsx"])
+    @blp.doc(
+        responses={
+            "200": {
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Stats"}},
+                    **{MIME[kind]: {"schema": {"type": "string", "format": "binary"}} for kind in ("csv", "xlsx")},
+                }
+            }
+        }
+    )
     def get(self, args):
         """Figures for a period by department, matter, clerk or month; format=csv|xlsx exports them."""
         fmt = args.pop("format")
