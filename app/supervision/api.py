@@ -125,7 +125,7 @@ class CardAnswer(MethodView):
 
 @blp.route("/supervision/cards/<int:card_id>/close")
 class CardClose(MethodView):
-    @blp.arguments(NoteSchema)
+    @blp.arguments(NoteSchema, required=False)  # the note is optional, so is the body
     @blp.response(200, CardSchema)
     def post(self, body, card_id):
         """The supervisor closes the card."""
@@ -134,7 +134,7 @@ class CardClose(MethodView):
 
 @blp.route("/supervision/cards/<int:card_id>/send-back")
 class CardSendBack(MethodView):
-    @blp.arguments(NoteSchema)
+    @blp.arguments(NoteSchema, required=False)  # the note is optional, so is the body
     @blp.response(200, CardSchema)
     def post(self, body, card_id):
         """The supervisor sends an answer back: the card is open again."""

@@ -40,9 +40,15 @@ class CardArgs(PageArgs):
     department = fields.String(validate=validate.Length(max=40))
 
 
+ID_MAX = 2_147_483_647
+
+
 class NewCardSchema(Schema):
-    case_id = fields.Integer(required=True, strict=False)
-    task_id = fields.Integer(load_default=None, allow_none=True, strict=False)
+    # Ids are opaque strings on the wire: "4" and 4 both load; beyond the id range nothing can match.
+    case_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=ID_MAX))
+    task_id = fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1, max=ID_MAX)
+    )
     color = fields.String(required=True, validate=validate.OneOf(COLORS))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     answer_days = fields.Integer(load_default=3, validate=validate.Range(min=1, max=60))
