@@ -146,7 +146,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(server, tmp_
     output = run.stdout[-6000:] + run.stderr[-2000:]
     report = json.loads(next(reports.glob("*.json")).read_text())
     print(f"schemathesis: {report['test_cases']} in {elapsed:.0f} s")
-    assert report["operations"]["tested"] == report["operations"]["total"] >= 35, output
+    # Every operation is tested but logout, excluded above (it would revoke the fuzzer's own token).
+    assert report["operations"]["tested"] == report["operations"]["total"] - 1 >= 35, output
     assert report["test_cases"]["generated"] >= 500, output
     assert report["failures"] == [] and report["errors"] == [], output
     assert run.returncode == 0, output
