@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, select, text
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from app.extensions import db
 from app.types import UTCDateTime
@@ -92,3 +92,17 @@ class CaseState(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     state: Mapped[bytes] = mapped_column(LargeBinary)
     format: Mapped[str] = mapped_column(String(40))
+
+
+_SNAPSHOT = aliased(Case, name="case_snapshot")
+
+
+def snapshot_seq(locked):
+    """The chain head (event_seq) of a case row as the statement's snapshot saw it, as a column.
+
+    On PostgreSQL a `SELECT ... FOR UPDATE OF cases` that waits for the row while another transaction
+    changes it returns the newest version of the locked row, but the rows of every other table it joins
+    (tasks, state) as its snapshot saw them, from before that change. Selecting this beside the locked
+    row tells the two apart: when it differs from the row's event_seq (every change of a case moves
+    it), what was joined is stale and the read must be repeated, now that the lock is held."""
+    return select(_SNAPSHOT.event_seq).where(_SNAPSHOT.id == locked.id).scalar_subquery().label("snapshot_seq")

@@ -21,7 +21,7 @@ from app import clock
 from app.audit import service as audit
 from app.cases import fan_out, papers, writeback
 from app.cases import service as cases
-from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState
+from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState, snapshot_seq
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, ReadyTask, Run
 from app.errors import CaseIncident, Conflict, Forbidden, NotFound
@@ -250,7 +250,7 @@ def withdraw(case: Case, *, actor: str, now: datetime) -> None:
 
 _CASE_OF_TASK = select(Task.case_id).where(Task.id == bindparam("p_task_id")).scalar_subquery()
 _LOCK_STEP = (  # built once: a module constant also keeps its cache key, computed once
-    select(Case, Task, STATE.c.state, STATE.c.format)
+    select(Case, Task, STATE.c.state, STATE.c.format, snapshot_seq(Case))
     .join(Task, Task.case_id == Case.id)
     .outerjoin(STATE, STATE.c.case_id == Case.id)
     .where(Case.id == _CASE_OF_TASK, or_(Task.state.in_(OPEN_STATES), Task.id == bindparam("p_task_id")))
@@ -266,9 +266,14 @@ def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] 
     tasks and the stored workflow state.
 
     The case row is locked like a claim locks it (tasks.service), so changes to one case are
-    serialized in one order and cannot deadlock each other.
+    serialized in one order and cannot deadlock each other. A read that had to wait for the lock is
+    repeated (see `snapshot_seq`), so a step always runs on what the previous one stored.
     """
     rows = db.session.execute(_LOCK_STEP, {"p_task_id": task_id}).all()
+    if rows and rows[0].snapshot_seq != rows[0].Case.event_seq:
+        # It waited for the row while another change of the case committed: the case row is the newest,
+        # its tasks and state are not (PostgreSQL re-reads only the locked row). Read again, holding it.
+        rows = db.session.execute(_LOCK_STEP, {"p_task_id": task_id}).all()
     if not rows:
         raise NotFound(f"任务 {task_id} 不存在 No such task.")
     first = rows[0]

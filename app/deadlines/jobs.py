@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select, union, update
 from app import clock
 from app.audit import service as audit
 from app.cases import incidents
-from app.cases.models import IN_PROGRESS, SUSPENDED, Case
+from app.cases.models import IN_PROGRESS, SUSPENDED, Case, snapshot_seq
 from app.cases.runtime import load_run, reschedule, store_run, sync
 from app.deadlines.service import level, recompute, step_due, warning_days_for
 from app.deadlines.workdays import SHANGHAI
@@ -141,7 +141,7 @@ def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
         return 0, 0
     rows = db.session.execute(
         select(Task.id, Task.case_id, Task.name, Task.warning, Task.warning_at, Task.due_at)
-        .add_columns(Case.event_seq, Case.last_hash)
+        .add_columns(Case.event_seq, Case.last_hash, snapshot_seq(Case))
         .join(Case, Case.id == Task.case_id)
         .where(Task.id.in_(ids), Task.state.in_(OPEN_STATES))
         .order_by(Task.case_id, Task.id)
@@ -149,6 +149,8 @@ def sweep_tasks(now: datetime | None = None) -> tuple[int, int]:
     ).all()
     events, levels, heads, changed = [], [], {}, []
     for row in rows:
+        if row.snapshot_seq != row.event_seq:  # the case changed as it was locked: its task row is stale
+            continue  # (see snapshot_seq); like a row skipped locked, it comes round in the next pass
         new = level(now=now, warning_at=row.warning_at, promised_due=row.due_at)
         if new == row.warning:
             continue
