@@ -25,7 +25,6 @@ from app.identity.principal import Principal
 from app.matters import service as matters
 from app.supervision import filings
 from app.tasks import service as tasks
-from app.tasks.models import OPEN_STATES, Task
 
 ACCEPT, CORRECT, REFUSE = "accept", "correct", "refuse"
 BATCH = 200
@@ -44,11 +43,9 @@ def receive(
 ) -> Case:
     """Answer an application: accept it, ask for corrections at once, or refuse it with a reason."""
     if intake == ACCEPT:
-        case = runtime.accept(
+        return runtime.accept(
             principal=principal, matter_code=matter_code, applicant=applicant, materials=materials, data=data
         )
-        _papers_of_acceptance(case, principal)
-        return case
     if not principal.has_role("window"):
         raise Forbidden("只有窗口人员可以受理 Only front-desk staff can answer applications.")
     if intake == CORRECT and not [c for c in corrections or [] if c.strip()]:
@@ -112,20 +109,7 @@ def accept_corrected(*, case_id: int, principal: Principal, materials: list[dict
         data=data,
         pending=case,
     )
-    _papers_of_acceptance(case, principal)
     return case
-
-
-def _papers_of_acceptance(case: Case, principal: Principal) -> None:
-    provided = {m["name"] for m in case.materials if m.get("provided")}
-    matter = matters.get_or_raise(code=case.matter_code)
-    deferred = [m["name"] for m in matter.materials if m["required"] and m["deferrable"] and m["name"] not in provided]
-    due = None
-    if deferred:
-        due = db.session.scalar(
-            select(Task.due_at).where(Task.case_id == case.id, Task.form == "supplement", Task.state.in_(OPEN_STATES))
-        )
-    papers.accepted(case, actor=principal.username, deferred=deferred, supplement_due=due)
 
 
 def close_lapsed() -> tuple[int, int]:

@@ -10,13 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from app import clock
 from app.cases.models import Case
 from app.documents import service as documents
 from app.documents.models import Document
-from app.identity import service as identity
-from app.matters import service as matters
+from app.extensions import db
+from app.identity.models import Department, User
+from app.matters.models import Matter
 
 DEFAULT_CORRECTION_LAPSE_DAYS = 30
 DELIVERY_METHODS = {"window": "窗口直接送达", "mail": "邮寄送达", "electronic": "电子送达"}
@@ -35,29 +37,46 @@ def lapse_days() -> int:
     return int(current_app.config.get("CORRECTION_LAPSE_DAYS") or DEFAULT_CORRECTION_LAPSE_DAYS)
 
 
-def _common(case: Case, actor: str, at: datetime) -> dict:
-    matter = matters.get(code=case.matter_code)
-    department = identity.get_department(code=case.department)
-    clerk = identity.get_user(username=actor)
+def _common(case: Case, actor: str, at: datetime, matter: Matter | None = None) -> dict:
+    names = _names(case, actor, matter)
+    place = matter.place if matter is not None else names.place
     return {
-        "issuer": department.name if department else case.department,
+        "issuer": names.issuer or case.department,
         "case_number": case.number,
-        "matter_name": matter.name if matter else case.matter_code,
-        "place": (matter.place if matter and matter.place else "政务服务中心受理窗口").splitlines()[0],
+        "matter_name": (matter.name if matter is not None else names.matter_name) or case.matter_code,
+        "place": (place or "政务服务中心受理窗口").splitlines()[0],
         "applicant_name": case.applicant.get("name", ""),
-        "clerk": clerk.display_name if clerk else actor,
+        "clerk": names.clerk or actor,
         "issued_on": day(at),
         "received_on": day(case.accepted_at),
         "accepted_on": day(case.accepted_at),
     }
 
 
-def _issue(case: Case, kind: str, actor: str, at: datetime | None, **extra: Any) -> Document:
+def _names(case: Case, actor: str, matter: Matter | None):
+    """The issuing department's, the clerk's and (unless known) the matter's names: one read."""
+    columns = [
+        select(Department.name).where(Department.code == case.department).scalar_subquery().label("issuer"),
+        select(User.display_name).where(User.username == actor).scalar_subquery().label("clerk"),
+    ]
+    if matter is None:
+        of_matter = Matter.code == case.matter_code
+        columns.append(select(Matter.name).where(of_matter).scalar_subquery().label("matter_name"))
+        columns.append(select(Matter.place).where(of_matter).scalar_subquery().label("place"))
+    return db.session.execute(select(*columns)).one()
+
+
+def _issue(
+    case: Case, kind: str, actor: str, at: datetime | None, matter: Matter | None = None, **extra: Any
+) -> Document:
     at = at or clock.now()
-    return documents.issue(case=case, kind=kind, actor=actor, at=at, context=_common(case, actor, at) | extra)
+    context = _common(case, actor, at, matter) | extra
+    return documents.issue(case=case, kind=kind, actor=actor, at=at, context=context)
 
 
-def accepted(case: Case, *, actor: str, deferred: list[str], supplement_due: datetime | None) -> list[Document]:
+def accepted(
+    case: Case, *, actor: str, deferred: list[str], supplement_due: datetime | None, matter: Matter | None = None
+) -> list[Document]:
     """受理通知书, and 容缺受理告知书 when materials were deferred."""
     received = [m["name"] for m in case.materials if m.get("provided")]
     due = {
@@ -66,11 +85,11 @@ def accepted(case: Case, *, actor: str, deferred: list[str], supplement_due: dat
         "statutory_due": day(case.statutory_due),
         "promised_due": day(case.promised_due),
     }
-    issued = [_issue(case, "receipt", actor, case.accepted_at, received=received, deferred=deferred, **due)]
+    issued = [_issue(case, "receipt", actor, case.accepted_at, matter, received=received, deferred=deferred, **due)]
     if deferred:
         until = day(supplement_due or case.promised_due)
         items = [{"name": name, "due": until} for name in deferred]
-        issued.append(_issue(case, "deferral_notice", actor, case.accepted_at, items=items))
+        issued.append(_issue(case, "deferral_notice", actor, case.accepted_at, matter, items=items))
     return issued
 
 
@@ -109,9 +128,7 @@ def after_step(case: Case, *, document: str | None, submitted: dict, actor: str,
         return _issue(case, "decision", actor, at, title=title, approved=approved, reasons=reasons)
     if document == "delivery_receipt":
         method = DELIVERY_METHODS.get(submitted.get("method") or "window", "窗口直接送达")
-        delivered = [
-            d.title + "（" + d.number + "）" for d in documents.list_for_case(case_id=case.id) if d.kind == "decision"
-        ]
+        delivered = [f"{title}（{number}）" for title, number in documents.numbered(case_id=case.id, kind="decision")]
         note = (submitted.get("opinion") or "").strip()
         return _issue(
             case, "delivery_receipt", actor, at, method=method, delivered=delivered, delivered_at=day(at), note=note

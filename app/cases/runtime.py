@@ -53,6 +53,11 @@ _FOR_A_STEP = load_only(
     Case.event_seq,
     Case.last_hash,
     Case.state_version,
+    # what a new task row copies from its case (tasks.models.case_columns) and what a document prints
+    Case.number,
+    Case.matter_code,
+    Case.department,
+    Case.applicant,
 )
 
 
@@ -96,7 +101,11 @@ def accept(
     payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
     payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
     audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
-    sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
+    created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
+    # 受理通知书 (and 容缺受理告知书): issued in the step, so that one write carries the case and its papers.
+    supplement_due = next((t.due_at for t in created if t.form == "supplement"), None)
+    with db.session.no_autoflush:
+        papers.accepted(case, actor=principal.username, deferred=deferred, supplement_due=supplement_due, matter=matter)
     store_run(case, run, actor=principal.username, now=now, new=True)
     return case
 

@@ -28,8 +28,9 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(60))
     sha256: Mapped[str] = mapped_column(String(64))
-    html: Mapped[bytes] = mapped_column(LargeBinary)
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The frozen bytes load only when read (a download, a check), never with a list of documents.
+    html: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
 

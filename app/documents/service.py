@@ -79,6 +79,12 @@ def list_for_case(*, case_id: int) -> list[Document]:
     return list(db.session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)))
 
 
+def numbered(*, case_id: int, kind: str) -> list[tuple[str, str]]:
+    """(title, number) of the case's documents of `kind`, in the order they were issued."""
+    rows = select(Document.title, Document.number).where(Document.case_id == case_id, Document.kind == kind)
+    return [tuple(row) for row in db.session.execute(rows.order_by(Document.id))]
+
+
 def view(document: Document) -> dict:
     """The api.md shape of a document."""
     return {
