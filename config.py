@@ -52,8 +52,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", 10)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_DATABASE_URI = _database_url()
-    # A pooled connection is checked (a cheap round trip) before each checkout, so a connection the
-    # database dropped (restart, failover, pg_terminate_backend) costs no request an error.
+    # A pooled connection is checked before each checkout, so a connection the database dropped
+    # (restart, failover, pg_terminate_backend) costs no request an error: on PostgreSQL by looking at
+    # its socket (no round trip, app/__init__.py), elsewhere by SQLAlchemy's ping.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_RECORD_QUERIES = False

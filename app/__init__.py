@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 
 from flask import Flask, has_request_context, request
+from sqlalchemy.exc import DisconnectionError
 
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, unit_of_work
@@ -35,10 +37,11 @@ def create_app(config: object | None = None, **overrides) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.getLogger("spiff").setLevel(logging.WARNING)  # at DEBUG it dumps task data (personal data)
 
+    local_liveness = _local_liveness_check(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     api.init_app(app)
-    _configure_database(app)
+    _configure_database(app, local_liveness=local_liveness)
     register_error_handlers(app)
 
     from app import cli, models, routes  # noqa: F401 (models: the whole schema for Alembic)
@@ -62,7 +65,32 @@ def _main_process() -> bool:
     return os.environ.get("FLASK_DEBUG") != "1" or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
-def _configure_database(app: Flask) -> None:
+def _local_liveness_check(app: Flask) -> bool:
+    """PostgreSQL: a pooled connection is checked at checkout by looking at its socket, not by a round
+    trip (pool_pre_ping's SELECT 1 costs every request one). A backend that was terminated (restart,
+    failover, pg_terminate_backend) has sent its last message and closed the socket: the socket reads
+    as ready, the pool drops the connection and opens another; a healthy idle connection has nothing
+    to read. Only when the configuration asks for pre-pinging (the shipped default)."""
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    if not (app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and options.get("pool_pre_ping")):
+        return False
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
+    return True
+
+
+def _closed_by_server(dbapi_conn) -> bool:
+    """True when the driver connection is closed, broken, or has something to read while idle (the
+    server's goodbye, or the end of the stream)."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        return True
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _configure_database(app: Flask, *, local_liveness: bool = False) -> None:
     """SQLite: WAL, foreign keys, a busy timeout and write transactions that lock up front.
     PostgreSQL: no statement and no idle transaction may hold its locks for long."""
     from sqlalchemy import event
@@ -79,6 +107,13 @@ def _configure_database(app: Flask) -> None:
                         f"{int(app.config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"
                     )
                 dbapi_conn.commit()
+
+            if local_liveness:
+
+                @event.listens_for(db.engine, "checkout")
+                def _alive(dbapi_conn, _record, _proxy):
+                    if _closed_by_server(dbapi_conn):
+                        raise DisconnectionError("the database closed this connection")  # the pool reconnects
 
         return
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -57,7 +57,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -631,11 +631,13 @@ def files_size(path: Path | None) -> int:
 # The engine floor
 
 
-# What the platform tells the engine about a case (app.cases.service.facts): its deadlines.
+# What the platform tells the engine about a case (app.cases.runtime.facts): its deadlines, as a case
+# accepted now would have them (the engine's budget refuses timers beyond ENGINE_TIMER_HORIZON_DAYS).
+_NOW = datetime.now().astimezone()
 FACTS = {
-    "promised_due": "2099-12-31T23:59:59.999999+08:00",
-    "statutory_due": "2099-12-31T23:59:59.999999+08:00",
-    "accepted_at": "2026-11-27T09:00:00+08:00",
+    "promised_due": (_NOW + timedelta(days=14)).isoformat(),
+    "statutory_due": (_NOW + timedelta(days=28)).isoformat(),
+    "accepted_at": _NOW.isoformat(),
 }
 
 

@@ -1,4 +1,5 @@
-"""A connection the database dropped costs no request an error (pool_pre_ping, config.py).
+"""A connection the database dropped costs no request an error (pool_pre_ping, config.py; on PostgreSQL
+the check looks at the connection's socket instead of a round trip, app/__init__.py).
 
 The app under test is built from the shipped configuration (the session app's pool is tuned by
 conftest). The database side drops the pooled connection: on PostgreSQL a separate connection
@@ -47,7 +48,8 @@ def _drop(app, driver) -> None:
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
             pid = driver.info.backend_pid
-            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0] is True
+            # with a timeout: returns once the backend has ended (the connection is dropped, not dropping)
+            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0] is True
     else:
         driver.close()
 
@@ -66,6 +68,26 @@ def test_a_dropped_connection_costs_no_request_an_error(app, client, pre_ping):
         else:
             # The control: the same drop without pre-ping answers an error on the next request.
             assert login.status_code == 503, login.get_json()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_pooled_connections_are_checked_without_a_round_trip_on_postgresql(app):
+    """PostgreSQL: the check at checkout is local (no `SELECT 1` per request); SQLite pre-pings (its
+    connection is a local file, a ping costs no round trip)."""
+    other = _app_with(app, pre_ping=True)
+    pings: list[object] = []
+    try:
+        with other.app_context():
+            dialect = db.engine.dialect
+            original = dialect.do_ping
+            dialect.do_ping = lambda conn: pings.append(conn) or original(conn)
+        client = other.test_client()
+        for _ in range(3):
+            assert client.get("/api/health").status_code == 200
+        # (a connection just opened is not pinged: three requests, two checkouts of a pooled one)
+        assert len(pings) == (0 if is_postgres(app) else 2), pings
     finally:
         with other.app_context():
             db.engine.dispose()
