@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app import clock
 from app.cases.models import Case
@@ -55,15 +55,23 @@ def _common(case: Case, actor: str, at: datetime, matter: Matter | None = None) 
 
 def _names(case: Case, actor: str, matter: Matter | None):
     """The issuing department's, the clerk's and (unless known) the matter's names: one read."""
-    columns = [
-        select(Department.name).where(Department.code == case.department).scalar_subquery().label("issuer"),
-        select(User.display_name).where(User.username == actor).scalar_subquery().label("clerk"),
-    ]
-    if matter is None:
-        of_matter = Matter.code == case.matter_code
-        columns.append(select(Matter.name).where(of_matter).scalar_subquery().label("matter_name"))
-        columns.append(select(Matter.place).where(of_matter).scalar_subquery().label("place"))
-    return db.session.execute(select(*columns)).one()
+    params = {"p_department": case.department, "p_actor": actor, "p_matter": case.matter_code}
+    return db.session.execute(_NAMES if matter is None else _NAMES_NO_MATTER, params).one()
+
+
+def _scalar(column, where):
+    return select(column).where(where).scalar_subquery().label(column.key)
+
+
+# built once (a statement built per call costs more CPU than the read itself)
+_NAMES_NO_MATTER = select(
+    _scalar(Department.name, Department.code == bindparam("p_department")).label("issuer"),
+    _scalar(User.display_name, User.username == bindparam("p_actor")).label("clerk"),
+)
+_NAMES = _NAMES_NO_MATTER.add_columns(
+    _scalar(Matter.name, Matter.code == bindparam("p_matter")).label("matter_name"),
+    _scalar(Matter.place, Matter.code == bindparam("p_matter")).label("place"),
+)
 
 
 def _issue(

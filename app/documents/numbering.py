@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -65,14 +65,21 @@ def next_number(*, department: str, kind: str, at: datetime | None = None) -> st
     return pattern.format(department=short, series=series, year=year, seq=seq)
 
 
+_KEY = (
+    SEQUENCES.c.department == bindparam("p_department"),
+    SEQUENCES.c.series == bindparam("p_series"),
+    SEQUENCES.c.year == bindparam("p_year"),
+)
+_BUMP = update(SEQUENCES).where(*_KEY).values(last=SEQUENCES.c.last + 1).returning(SEQUENCES.c.last)  # built once
+
+
 def _draw(department: str, series: str, year: int) -> int:
     """Increment the sequence row (creating it at 0 first when missing) and return the new value."""
-    key = (SEQUENCES.c.department == department, SEQUENCES.c.series == series, SEQUENCES.c.year == year)
-    bump = update(SEQUENCES).where(*key).values(last=SEQUENCES.c.last + 1).returning(SEQUENCES.c.last)
-    value = db.session.execute(bump).scalar()
+    key = {"p_department": department, "p_series": series, "p_year": year}
+    value = db.session.execute(_BUMP, key).scalar()
     if value is not None:
         return value
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     row = {"department": department, "series": series, "year": year, "last": 0}
     db.session.execute(insert(SEQUENCES).values(**row).on_conflict_do_nothing())
-    return db.session.execute(bump).scalar_one()
+    return db.session.execute(_BUMP, key).scalar_one()

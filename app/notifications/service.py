@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app import clock
 from app.errors import NotFound
@@ -21,25 +22,54 @@ BATCH = 200
 
 def notify(
     *, usernames: Iterable[str], kind: str, title: str, case_id: int | None = None, task_id: int | None = None
-) -> list[Notification]:
-    """Tell each (active) user `title`; each notification also waits in the outbox for the channel."""
-    names = sorted(set(usernames))
+) -> list[int]:
+    """Tell each (active) user `title`; each notification also waits in the outbox for the channel.
+    Returns the notifications' ids."""
+    return notify_all([Message(tuple(usernames), kind, title, case_id, task_id)])
+
+
+class Message(NamedTuple):
+    """One thing to tell some people (notify_all)."""
+
+    usernames: tuple[str, ...]
+    kind: str
+    title: str
+    case_id: int | None = None
+    task_id: int | None = None
+
+
+_NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboundMessage.__table__
+_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
+
+
+def notify_all(messages: Iterable[Message]) -> list[int]:
+    """Tell many things at once (a scheduler pass opening thousands of cards): one read of the people,
+    one multi-row INSERT of the notifications and one of their outbox messages, whatever the count.
+    Returns the ids of the notifications written, in the order of the messages and their people."""
+    messages = list(messages)
+    names = sorted({name for m in messages for name in m.usernames})
     if not names:
         return []
-    users = db.session.scalars(select(User).where(User.username.in_(names), User.active.is_(True))).all()
+    ids = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(names), User.active)).all())
     now = clock.now()
     rows = [
-        Notification(user_id=u.id, kind=kind, title=title[:300], case_id=case_id, task_id=task_id, created_at=now)
-        for u in users
+        {"user_id": ids[name], "kind": m.kind, "title": m.title[:300], "case_id": m.case_id, "task_id": m.task_id}
+        | {"created_at": now, "read_at": None}
+        for m in messages
+        for name in sorted(set(m.usernames))
+        if name in ids
     ]
-    db.session.add_all(rows)
-    db.session.flush()
+    if not rows:
+        return []
+    written = db.session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
     channel = current_app.config.get("NOTIFY_CHANNEL", "log")
-    db.session.add_all(
-        OutboundMessage(notification_id=r.id, channel=channel, state=PENDING, next_attempt_at=now) for r in rows
-    )
-    db.session.flush()
-    return rows
+    outbox = [
+        {"notification_id": n, "channel": channel, "state": PENDING, "attempts": 0, "next_attempt_at": now}
+        | {"sent_at": None, "last_error": None}
+        for n in written
+    ]
+    db.session.execute(insert(_OUTBOX), outbox)
+    return written
 
 
 def list_for(*, user_id: int, unread: bool = False, page: int = 1, per_page: int = 50) -> tuple[list, int]:

@@ -25,9 +25,9 @@ class ProcessVersion(db.Model):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the exact bytes
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded when read, not with the row
     state: Mapped[str] = mapped_column(String(12), default=DRAFT)
-    report: Mapped[list] = mapped_column(JSON, default=list)
+    report: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

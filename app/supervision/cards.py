@@ -22,7 +22,7 @@ from app.extensions import db
 from app.identity.models import Department, User
 from app.identity.principal import Principal
 from app.identity.service import group_members
-from app.notifications.service import notify
+from app.notifications.service import Message, notify, notify_all
 from app.supervision.models import ANSWERED, CLOSED, COLORS, OPEN, Card
 from app.tasks.models import CLAIMED, Task
 
@@ -105,9 +105,16 @@ def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime)
     db.session.add_all(opened.values())
     db.session.flush()
     members = {d: department_members(d) for d in {c.department for c in opened.values()}}
-    for card in opened.values():
-        title = f"{COLOR_LABELS[card.color]}：{card.reason}，请于时限内书面说明"
-        _tell(card, "card_opened", title, [*members[card.department], *([card.holder] if card.holder else [])])
+    notify_all(
+        Message(
+            (*members[card.department], *([card.holder] if card.holder else [])),
+            "card_opened",
+            f"{COLOR_LABELS[card.color]}：{card.reason}，请于时限内书面说明",
+            card.case_id,
+            card.task_id,
+        )
+        for card in opened.values()
+    )
     return opened
 
 

@@ -17,8 +17,7 @@ from tests.timekeeping import bj
 def tell(app, usernames, title="您有新的待办", **kw):
     with app.app_context():
         with unit_of_work():
-            rows = notifications.notify(usernames=usernames, kind="task_delegated", title=title, **kw)
-            ids = [r.id for r in rows]
+            ids = notifications.notify(usernames=usernames, kind="task_delegated", title=title, **kw)
         db.session.remove()
     return ids
 
