@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from app import clock
 from app.errors import NotFound
@@ -15,6 +15,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.notifications import channels
 from app.notifications.models import FAILED, PENDING, SENT, Notification, OutboundMessage
+from app.types import UTCDateTime
 
 MAX_ATTEMPTS = 8
 BATCH = 200
@@ -39,13 +40,24 @@ class Message(NamedTuple):
 
 
 _NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboundMessage.__table__
-_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
+_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
+
+
+_ARRAYS = {"user_id": "int[]", "kind": "text[]", "title": "text[]", "case_id": "int[]", "task_id": "int[]"}
+# PostgreSQL: the notifications from arrays (unnest) and their outbox messages in one statement; a
+# multi-row VALUES would send and convert seven parameters per row.
+_PG_NOTIFY = text(
+    "WITH n AS (INSERT INTO notifications (user_id, kind, title, case_id, task_id, created_at) "
+    f"SELECT *, :p_now FROM unnest({', '.join(f'CAST(:p_{c} AS {t})' for c, t in _ARRAYS.items())}) RETURNING id) "
+    "INSERT INTO outbound_messages (notification_id, channel, state, attempts, next_attempt_at) "
+    "SELECT id, :p_channel, :p_pending, 0, :p_now FROM n RETURNING notification_id"
+).bindparams(bindparam("p_now", type_=UTCDateTime()))
 
 
 def notify_all(messages: Iterable[Message]) -> list[int]:
     """Tell many things at once (a scheduler pass opening thousands of cards): one read of the people,
     one multi-row INSERT of the notifications and one of their outbox messages, whatever the count.
-    Returns the ids of the notifications written, in the order of the messages and their people."""
+    Returns the ids of the notifications written."""
     messages = list(messages)
     names = sorted({name for m in messages for name in m.usernames})
     if not names:
@@ -54,18 +66,21 @@ def notify_all(messages: Iterable[Message]) -> list[int]:
     now = clock.now()
     rows = [
         {"user_id": ids[name], "kind": m.kind, "title": m.title[:300], "case_id": m.case_id, "task_id": m.task_id}
-        | {"created_at": now, "read_at": None}
+        | {"created_at": now}
         for m in messages
         for name in sorted(set(m.usernames))
         if name in ids
     ]
     if not rows:
         return []
-    written = db.session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
     channel = current_app.config.get("NOTIFY_CHANNEL", "log")
+    if db.engine.dialect.name == "postgresql":  # one statement, the rows as five arrays
+        columns = {f"p_{name}": [row[name] for row in rows] for name in _ARRAYS}
+        params = columns | {"p_now": now, "p_channel": channel, "p_pending": PENDING}
+        return list(db.session.execute(_PG_NOTIFY, params).scalars())
+    written = db.session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
     outbox = [
         {"notification_id": n, "channel": channel, "state": PENDING, "attempts": 0, "next_attempt_at": now}
-        | {"sent_at": None, "last_error": None}
         for n in written
     ]
     db.session.execute(insert(_OUTBOX), outbox)

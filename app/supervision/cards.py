@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, text
 
 from app import clock
 from app.audit import service as audit
@@ -25,6 +26,7 @@ from app.identity.service import group_members
 from app.notifications.service import Message, notify, notify_all
 from app.supervision.models import ANSWERED, CLOSED, COLORS, OPEN, Card
 from app.tasks.models import CLAIMED, Task
+from app.types import UTCDateTime
 
 LEVEL_COLORS = {"warning": "blue", "overdue": "yellow", "breach": "red"}
 COLOR_LABELS = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
@@ -65,10 +67,59 @@ def _tell(card: Card, kind: str, title: str, usernames: Iterable[str]) -> None:
     notify(usernames=usernames, kind=kind, title=title, case_id=card.case_id, task_id=card.task_id)
 
 
-def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime) -> dict[tuple, Card]:
+class Opened(NamedTuple):
+    """A card just opened by the sweep (what its `card_opened` event tells)."""
+
+    id: int
+    case_id: int
+    task_id: int | None
+    color: str
+    kind: str
+    reason: str
+    holder: str | None
+    department: str
+
+
+_CARDS = Card.__table__
+# RETURNING the unique auto_key beside the id: each id is matched to its card by key, so the rows may
+# come back in any order (no per-row ordering sentinel to send and sort).
+_INSERT_CARDS = insert(_CARDS).returning(_CARDS.c.auto_key, _CARDS.c.id)
+
+
+_PER_CARD = {
+    "case_id": "int[]",
+    "task_id": "int[]",
+    "color": "text[]",
+    "auto_key": "text[]",
+    "reason": "text[]",
+    "department": "text[]",
+    "holder": "text[]",
+}
+# PostgreSQL: the sweep's cards from arrays (unnest), one statement however many (a multi-row VALUES
+# would send and convert twelve parameters per card).
+_PG_INSERT_CARDS = text(
+    f"INSERT INTO cards ({', '.join(_PER_CARD)}, kind, opened_by, opened_at, answer_due, state) "
+    f"SELECT *, 'auto', :p_by, :p_now, :p_due, :p_state "
+    f"FROM unnest({', '.join(f'CAST(:p_{c} AS {t})' for c, t in _PER_CARD.items())}) "
+    "RETURNING auto_key, id"
+).bindparams(bindparam("p_now", type_=UTCDateTime()), bindparam("p_due", type_=UTCDateTime()))
+
+
+def _insert_cards(rows: list[dict], *, now: datetime, due: datetime) -> dict[str, int]:
+    """Insert automatic cards; their ids by auto_key."""
+    if db.engine.dialect.name == "postgresql":
+        params = {f"p_{name}": [row[name] for row in rows] for name in _PER_CARD}
+        params |= {"p_by": SYSTEM, "p_now": now, "p_due": due, "p_state": OPEN}
+        return dict(db.session.execute(_PG_INSERT_CARDS, params).all())
+    return dict(db.session.execute(_INSERT_CARDS, rows).all())
+
+
+def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime) -> dict[tuple, Opened]:
     """Cards for level changes the sweep just recorded: (case_id, task_id, level, event seq) each.
 
-    Returns the cards by (case_id, task_id); the sweep chains their `card_opened` events."""
+    Written set-based (one multi-row INSERT, and one for all their notifications): a catch-up after
+    downtime opens thousands. Returns the cards by (case_id, task_id); the sweep chains their
+    `card_opened` events."""
     changes = [c for c in changes if c[2] in LEVEL_COLORS]
     if not changes:
         return {}
@@ -84,26 +135,26 @@ def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime)
     ):
         holders.setdefault(case_id, assignee)
     due = _answer_due(now, AUTO_ANSWER_DAYS)
-    opened = {}
+    rows = {}
     for case_id, task_id, level, seq in changes:
         step = steps.get(task_id)
-        reason = _REASONS[("task" if step else "case", level)].format(title=step.title if step else "")
-        opened[(case_id, task_id)] = Card(
-            case_id=case_id,
-            task_id=task_id,
-            color=LEVEL_COLORS[level],
-            kind="auto",
-            auto_key=f"{case_id}:{task_id or '-'}:{LEVEL_COLORS[level]}:{seq}",
-            reason=reason,
-            department=cases[case_id].department,
-            holder=step.assignee if step else holders.get(case_id),
-            opened_by=SYSTEM,
-            opened_at=now,
-            answer_due=due,
-            state=OPEN,
-        )
-    db.session.add_all(opened.values())
-    db.session.flush()
+        color = LEVEL_COLORS[level]
+        rows[(case_id, task_id)] = {
+            "case_id": case_id,
+            "task_id": task_id,
+            "color": color,
+            "kind": "auto",
+            "auto_key": f"{case_id}:{task_id or '-'}:{color}:{seq}",
+            "reason": _REASONS[("task" if step else "case", level)].format(title=step.title if step else ""),
+            "department": cases[case_id].department,
+            "holder": step.assignee if step else holders.get(case_id),
+            "opened_by": SYSTEM,
+            "opened_at": now,
+            "answer_due": due,
+            "state": OPEN,
+        }
+    ids = _insert_cards(list(rows.values()), now=now, due=due)
+    opened = {key: Opened(ids[row["auto_key"]], *(row[f] for f in Opened._fields[1:])) for key, row in rows.items()}
     members = {d: department_members(d) for d in {c.department for c in opened.values()}}
     notify_all(
         Message(
