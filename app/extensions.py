@@ -6,8 +6,9 @@ from contextlib import contextmanager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, insert
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 
 from app.errors import http_error_response
 from app.openapi import ProblemResponses
@@ -49,3 +50,43 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def insert_now(objects: list) -> None:
+    """INSERT new ORM objects of one class now, in one Core statement with RETURNING id, and keep them
+    in the session as persistent: what `session.flush(objects)` does for them, without the unit of
+    work's bookkeeping (which costs more CPU than the statement on the hot path).
+
+    Every column the object does not set takes its scalar default (or NULL) and is set on the object,
+    so nothing is left unloaded. Inside a savepoint the ORM flush is used instead: a rollback to the
+    savepoint must be able to forget the rows it undoes.
+    """
+    if not objects:
+        return
+    session = db.session()
+    if session.in_nested_transaction():
+        session.add_all(objects)
+        session.flush(objects)
+        return
+    mapper = sa_inspect(type(objects[0]))
+    table = mapper.local_table
+    rows = []
+    for obj in objects:
+        values = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if column.primary_key:
+                continue
+            if prop.key in obj.__dict__:
+                value = obj.__dict__[prop.key]
+            else:
+                value = column.default.arg if column.default is not None and column.default.is_scalar else None
+                setattr(obj, prop.key, value)
+            values[column.key] = value
+        rows.append(values)
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=len(rows) > 1)
+    ids = session.execute(statement, rows).scalars().all()
+    for obj, new_id in zip(objects, ids, strict=True):
+        obj.id = new_id
+        make_transient_to_detached(obj)
+        session.add(obj)

@@ -25,7 +25,7 @@ from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState, snapshot_s
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, ReadyTask, Run
 from app.errors import CaseIncident, Conflict, Forbidden, NotFound
-from app.extensions import db
+from app.extensions import db, insert_now
 from app.identity.principal import Principal
 from app.matters import service as matters
 from app.processes import service as processes
@@ -360,8 +360,7 @@ def sync(
     known = {row.engine_task_id for row in open_rows}
     created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
     if created:
-        db.session.add_all(created)
-        db.session.flush(created)  # their ids, for the events; the case row is written once, later
+        insert_now(created)  # their ids, for the events; the case row is written once, later
         for row in created:
             payload = {"name": row.name, "group": row.group}
             audit.record(case, "task_ready", actor="system", task_id=row.id, at=now, payload=payload)

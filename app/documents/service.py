@@ -17,7 +17,7 @@ from app.audit import service as audit
 from app.documents import numbering, render
 from app.documents.models import Document
 from app.errors import NotFound
-from app.extensions import db, unit_of_work
+from app.extensions import db, insert_now, unit_of_work
 
 TITLES = {
     "receipt": "受理通知书",
@@ -54,8 +54,7 @@ def issue(*, case: Any, kind: str, actor: str, context: dict, at: datetime | Non
         sha256=digest,
         html=body,
     )
-    db.session.add(document)
-    db.session.flush([document])  # its id, for the event; the case row is written by its step
+    insert_now([document])  # its id, for the event; the case row is written by its step
     payload = {"document_id": document.id, "kind": kind, "number": number, "title": title, "sha256": digest}
     audit.record(case, "document_issued", actor=actor, at=at, payload=payload)
     return document
