@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app import clock
 from app.audit import service as audit
@@ -78,10 +78,16 @@ def list_for_case(*, case_id: int) -> list[Document]:
     return list(db.session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)))
 
 
+_NUMBERED = (  # built once
+    select(Document.title, Document.number)
+    .where(Document.case_id == bindparam("p_case"), Document.kind == bindparam("p_kind"))
+    .order_by(Document.id)
+)
+
+
 def numbered(*, case_id: int, kind: str) -> list[tuple[str, str]]:
     """(title, number) of the case's documents of `kind`, in the order they were issued."""
-    rows = select(Document.title, Document.number).where(Document.case_id == case_id, Document.kind == kind)
-    return [tuple(row) for row in db.session.execute(rows.order_by(Document.id))]
+    return [tuple(row) for row in db.session.execute(_NUMBERED, {"p_case": case_id, "p_kind": kind})]
 
 
 def view(document: Document) -> dict:

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app import clock
 from app.documents import render
@@ -21,9 +21,12 @@ from app.processes import service as processes
 GUIDE_FIELDS = ("conditions", "legal_basis", "fees", "place")
 
 
+_BY_CODE = select(Matter).where(Matter.code == bindparam("p_code"))  # built once
+
+
 def get(*, code: str) -> Matter | None:
     """The matter with this code, or None."""
-    return db.session.scalar(select(Matter).where(Matter.code == code))
+    return db.session.scalar(_BY_CODE, {"p_code": code})
 
 
 def get_or_raise(*, code: str) -> Matter:

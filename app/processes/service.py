@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app import clock
 from app.engine.parser import Definition, Problem
@@ -44,9 +44,14 @@ def get_or_raise(*, key: str, version: int) -> ProcessVersion:
     return found
 
 
+_PUBLISHED = select(ProcessVersion).where(  # built once
+    ProcessVersion.key == bindparam("p_key"), ProcessVersion.state == PUBLISHED
+)
+
+
 def published(*, key: str) -> ProcessVersion | None:
     """The version new cases of `key` start on, or None."""
-    return db.session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.state == PUBLISHED))
+    return db.session.scalar(_PUBLISHED, {"p_key": key})
 
 
 def published_versions() -> list[ProcessVersion]:

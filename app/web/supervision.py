@@ -11,6 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from app import clock
+from app.cases.models import Case
 from app.errors import Forbidden
 from app.extensions import db
 from app.identity.models import Department
@@ -43,6 +44,15 @@ def _period() -> tuple[date, date, str]:
 
 def _department_names() -> dict[str, str]:
     return dict(db.session.execute(select(Department.code, Department.name)).all())
+
+
+def _case_numbers(*groups) -> dict[int, str]:
+    """The receipt numbers (受理编号) of the cases the cards and filings shown name: people know a case
+    by its number, not by its id."""
+    ids = {row.case_id for group in groups for row in group if row.case_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
 
 
 def _require_supervisor() -> None:
@@ -92,6 +102,7 @@ def supervision_page():
         dept_names=_department_names(),
         open_cards=open_cards,
         answered=answered,
+        case_numbers=_case_numbers(open_cards, answered, pending),
         overdue=overdue,
         overdue_total=overdue_total,
         pending=pending,
@@ -160,6 +171,7 @@ def supervision_cards():
         "web/supervision_cards.html",
         items=items,
         total=total,
+        case_numbers=_case_numbers(items),
         color_labels=COLOR_LABELS,
         card_states=CARD_STATES,
     )

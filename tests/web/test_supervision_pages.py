@@ -41,7 +41,9 @@ def test_the_supervisor_runs_the_month_from_the_page(app, as_user, people):
         expect(page.locator(f"[data-testid={chart}]")).to_have_attribute("data-ready", "true")
         expect(page.locator(f"[data-testid={chart}] svg")).to_have_count(1)
     expect(page.locator("[data-testid=chart-months]")).to_contain_text("2026年11月")
-    expect(page.locator("[data-testid=cards] [data-testid=card][data-color=yellow]")).to_have_count(2)
+    yellow = page.locator("[data-testid=cards] [data-testid=card][data-color=yellow]")
+    expect(yellow).to_have_count(2)
+    expect(yellow.first).to_contain_text(f"办件 {cases['late']['number']}")  # a case by its number
     screenshot(page, "supervision-page")
 
     with page.expect_download() as download:
