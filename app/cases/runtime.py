@@ -7,7 +7,8 @@ Accepting, completing, firing timers (app/deadlines/jobs.py), rescheduling on mo
 withdrawing all go through these functions. Tasks, deadlines and audit are services this module
 calls; none of them imports the cases package back (tests/test_imports.py checks the graph).
 The hot path (complete) reads the case row, its open tasks and its stored state in one locking
-statement, and writes through one ORM flush at the end (see docs/design.md, "The case runtime").
+statement and, on PostgreSQL, writes the step in one statement at the end (app/cases/writeback.py);
+the task rows follow the engine through app/cases/task_rows.py (see docs/design.md).
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ from app.audit import service as audit
 from app.cases import fan_out, papers, writeback
 from app.cases import service as cases
 from app.cases.models import COMPLETED, IN_PROGRESS, Case, CaseState, snapshot_seq
+from app.cases.task_rows import close_special_procedure, sync
 from app.deadlines import service as deadlines
-from app.engine.runtime import EngineError, ReadyTask, Run
+from app.engine.runtime import EngineError, Run
 from app.errors import CaseIncident, Conflict, Forbidden, NotFound
-from app.extensions import db, insert_now
+from app.extensions import db
 from app.identity.principal import Principal
 from app.matters import service as matters
 from app.processes import service as processes
 from app.supervision import filings
-from app.tasks import forms, groups
+from app.tasks import forms
 from app.tasks import service as tasks
-from app.tasks.models import CANCELLED, CLAIMED, OPEN_STATES, READY, Task, case_columns
+from app.tasks.models import CANCELLED, CLAIMED, OPEN_STATES, Task
 from app.tasks.models import COMPLETED as TASK_DONE
 from app.tasks.service import PLATFORM_TASK
 
@@ -337,83 +339,3 @@ def _finish(case: Case, task: Task, principal: Principal, submitted: dict, now: 
     task.state, task.completed_at, task.completed_by = TASK_DONE, now, principal.username
     payload = {"name": task.name, "data": submitted}
     audit.record(case, "task_completed", actor=principal.username, task_id=task.id, at=now, payload=payload)
-
-
-def sync(
-    *, case: Case, run: Run, actor: str, now: datetime | None = None, open_rows: list[Task] | None = None
-) -> list[Task]:
-    """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
-
-    `open_rows` may be passed when the caller knows them (a new case has none). A step with a
-    `time_limit` property gets its own due time; a `special_procedure` step stops the case's clocks
-    while it is open.
-    """
-    now = now or clock.now()
-    ready = {t.id: t for t in run.ready_tasks()}
-    if open_rows is None:
-        open_rows = tasks.list_open(case.id)
-    for row in open_rows:
-        if row.engine_task_id not in ready:
-            row.state = CANCELLED
-            audit.record(case, "task_cancelled", actor=actor, task_id=row.id, at=now, payload={"name": row.name})
-            close_special_procedure(case, run, row, actor=actor)
-    known = {row.engine_task_id for row in open_rows}
-    created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
-    if created:
-        insert_now(created)  # their ids, for the events; the case row is written once, later
-        for row in created:
-            payload = {"name": row.name, "group": row.group}
-            audit.record(case, "task_ready", actor="system", task_id=row.id, at=now, payload=payload)
-            if _is_special_procedure(run, row):
-                reason = f"特别程序：{row.title}"
-                kind = deadlines.SPECIAL_PROCEDURE
-                deadlines.stop_clock(case, kind=kind, reason=reason, actor="system", task_id=row.id)
-    return created
-
-
-def _new_row(case: Case, ready_task: ReadyTask, now: datetime) -> Task:
-    spec = ready_task.spec
-    row = Task(
-        case_id=case.id,
-        engine_task_id=ready_task.id,
-        name=spec.name,
-        title=spec.title,
-        form=spec.form,
-        group=_group_of(ready_task),
-        state=READY,
-        created_at=now,
-        **case_columns(case),
-    )
-    limit = spec.properties.get("time_limit")
-    if limit:
-        row.limit_days = int(limit)
-        row.due_at, row.warning_at = deadlines.step_due(started_at=now, limit_days=row.limit_days)
-    return row
-
-
-def _is_special_procedure(run: Run, row: Task) -> bool:
-    spec = run.definition.human_tasks.get(row.name)
-    return spec is not None and spec.properties.get("special_procedure", "").lower() in ("true", "1", "yes")
-
-
-def close_special_procedure(case: Case, run: Run, row: Task, *, actor: str) -> int:
-    """When a special-procedure step ends (completed or cancelled), its suspension ends with it.
-
-    Returns the working days added to the case's deadlines (0 when none moved).
-    """
-    added = 0
-    if not _is_special_procedure(run, row):
-        return added
-    for suspension in deadlines.open_suspensions(case.id):
-        if suspension.task_id == row.id:
-            warning_days = deadlines.warning_days_for(case)
-            note = f"{row.title}结束"
-            added += deadlines.start_clock(case, suspension, actor=actor, note=note, warning_days=warning_days)
-    return added
-
-
-def _group_of(ready_task: ReadyTask) -> str | None:
-    try:
-        return groups.resolve(ready_task)
-    except groups.GroupUnresolved as exc:
-        raise CaseIncident(str(exc), element=exc.element) from exc
