@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Row, bindparam, func, insert, or_, select, update
 
 from app import clock
 from app.audit import service as audit
@@ -21,7 +21,8 @@ from app.identity.principal import Principal
 from app.identity.service import get_user
 from app.notifications.service import notify
 from app.tasks import standins
-from app.tasks.models import CLAIMED, OPEN_STATES, READY, Task
+from app.tasks.models import CLAIMED, OPEN_STATES, READY, Absence, Task
+from app.types import UTCDateTime
 
 CASES, TASKS, EVENTS = Case.__table__, Task.__table__, Event.__table__
 
@@ -112,6 +113,17 @@ class _Head:
     task: Row
 
 
+# Whether the person acting (p_user) is away now (AB岗), read in the same statement; false when no
+# person is named (p_user NULL matches no absence).
+_NOW = bindparam("p_now", None, type_=UTCDateTime())
+_AWAY = (
+    select(Absence.id)
+    .where(
+        Absence.user_id == bindparam("p_user", None, type_=Integer), Absence.starts_at <= _NOW, Absence.ends_at > _NOW
+    )
+    .exists()
+    .label("away")
+)
 _HEAD = (
     select(
         Case.id,
@@ -123,6 +135,7 @@ _HEAD = (
         Task.group,
         Task.state,
         Task.assignee,
+        _AWAY,
     )
     .join(Task, Task.case_id == Case.id)
     .where(Task.id == bindparam("task_id"))
@@ -130,13 +143,17 @@ _HEAD = (
 )
 
 
-def _locked(task_id: int) -> _Head:
-    """The task's case row locked, read as its chain head only, with the task's own columns.
+def _locked(task_id: int, *, actor: Principal | None = None) -> _Head:
+    """The task's case row locked, read as its chain head only, with the task's own columns (and
+    `away`: whether `actor` is on an AB岗 absence now).
 
     Every change to a task takes its case's lock first (claims and completions alike), so changes
     to one case are serialized in one order and cannot deadlock each other.
     """
-    row = db.session.execute(_HEAD, {"task_id": task_id}).first()
+    params = {"task_id": task_id, "p_user": None, "p_now": None}
+    if actor is not None:
+        params |= {"p_user": actor.user_id, "p_now": clock.now()}
+    row = db.session.execute(_HEAD, params).first()
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在 No such task.")
     return _Head(row.id, row.event_seq, row.last_hash, row)
@@ -223,9 +240,11 @@ def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, 
 
 def claim(*, task_id: int, principal: Principal) -> Task:
     """Take a ready task of one's group: one conditional UPDATE; whoever comes second gets 409."""
-    head = _locked(task_id)
+    head = _locked(task_id, actor=principal)
     if not principal.in_group(head.task.group) and head.task.group not in standins.of(principal).groups:
         raise Forbidden("只有本岗位组成员可以认领 Only members of the task's group can claim it.")
+    if head.task.away and head.task.group not in standins.of(principal).groups:
+        raise Conflict("您在AB岗休假期间，本组任务由您的B岗办理 You are away (AB岗): your backup works these tasks.")
     won = _change(
         head,
         task_id,

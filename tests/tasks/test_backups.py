@@ -99,3 +99,18 @@ def test_naive_times_are_refused(as_user):
     body = {"from": "2026-12-02T09:00:00", "to": "2026-12-02T18:00:00", "reason": "x"}
     response = as_user(A).post(f"/api/users/{A}/absences", json=body)
     assert response.status_code == 422 and "from" in response.get_json()["errors"]
+
+
+def test_a_person_away_cannot_claim_their_groups_tasks_their_backup_can(as_user):
+    """While A is away the inbox offers A nothing (above); a claim sent anyway is refused (409) and
+    changes nothing; after the absence A claims again."""
+    clock.freeze(bj(2026, 12, 1, 9))
+    _, offered = two_review_tasks(as_user)
+    assert absence(as_user, A, bj(2026, 12, 1, 8), bj(2026, 12, 3, 18), backup=B).status_code == 201
+    refused = as_user(A).post(f"/api/tasks/{offered['id']}/claim")
+    assert refused.status_code == 409, refused.get_json()
+    assert "AB岗" in refused.get_json()["detail"]
+    assert as_user(B).get(f"/api/tasks/{offered['id']}").get_json()["state"] == "ready"
+    assert events(as_user, offered["case_id"], "task_claimed") == []
+    clock.freeze(bj(2026, 12, 3, 18, 1))
+    assert as_user(A).post(f"/api/tasks/{offered['id']}/claim").status_code == 200
