@@ -100,7 +100,7 @@ class Run:
 
     def dump(self) -> tuple[bytes, str]:
         """The state to store and its serializer version."""
-        return serializer.dump(self.workflow), serializer.SERIALIZER_VERSION
+        return serializer.dump(self.workflow, process_key=self.definition.key)
 
     def advance(self, *, at: datetime | None = None, meter: Meter | None = None) -> None:
         """Fire timers due by `at` (default now) and run every engine step until only people or time

@@ -1,6 +1,7 @@
 """Workflow state without the spec: the spec is stored once per process version and cached, so a
 case row carries only its task tree and data (about half the size and time of the default format).
-The state is compact JSON, zlib-compressed; the serializer version is stored beside it and checked.
+The state is compact JSON deflated with a preset dictionary (app/engine/dictionary.py); the
+serializer version is stored beside it and checked.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializ
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from app.engine import dictionary
 from app.engine.parser import Definition
 
-SERIALIZER_VERSION = f"spiff-{VERSION}/spec-free-1"
+# spec-free-1: compact JSON, zlib. spec-free-2/<dictionary>: the same JSON deflated with a shipped
+# preset dictionary (app/engine/dictionary.py), named by its hash. Both are read; the second is written.
+PLAIN_VERSION = f"spiff-{VERSION}/spec-free-1"
+_WITH_DICTIONARY = f"spiff-{VERSION}/spec-free-2/"
 
 
 class UnknownStateVersion(Exception):
@@ -58,19 +63,28 @@ def _build() -> SpecFreeWorkflowConverter:
 _converter = _build()
 
 
-def dump(workflow: BpmnWorkflow) -> bytes:
-    """The workflow's state (no spec) as compressed JSON."""
+def dump_plain(workflow: BpmnWorkflow) -> bytes:
+    """The workflow's state (no spec) as compact JSON, uncompressed."""
     dct = _converter.to_dict(workflow)
-    text = json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse)
-    return zlib.compress(text.encode("utf-8"), 1)
+    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse).encode("utf-8")
+
+
+def dump(workflow: BpmnWorkflow, *, process_key: str) -> tuple[bytes, str]:
+    """The workflow's state (no spec) as JSON deflated with its process's preset dictionary, and the
+    version to store beside it (it names the dictionary)."""
+    name, preset = dictionary.for_process(process_key)
+    return dictionary.compress(dump_plain(workflow), preset), _WITH_DICTIONARY + name
 
 
 def load(state: bytes, version: str, definition: Definition) -> BpmnWorkflow:
     """Rebuild a workflow from `dump` output on its definition (UnknownStateVersion if unreadable)."""
-    if version != SERIALIZER_VERSION:
+    if version == PLAIN_VERSION:
+        text = zlib.decompress(state)
+    elif version.startswith(_WITH_DICTIONARY) and (preset := dictionary.load(version[len(_WITH_DICTIONARY) :])):
+        text = dictionary.decompress(state, preset)
+    else:
         raise UnknownStateVersion(f"unknown workflow state version {version!r}")
-    dct = json.loads(zlib.decompress(state))
-    return _converter.restore_on(dct, definition)
+    return _converter.restore_on(json.loads(text), definition)
 
 
 def _refuse(value):

@@ -1,0 +1,72 @@
+"""The workflow state deflated with a shipped preset dictionary (app/engine/dictionary.py): smaller,
+read back exactly, every shipped process has its dictionary, and states written before (plain zlib)
+or with a dictionary that is not shipped are handled as they must be."""
+
+from __future__ import annotations
+
+import tomllib
+import zlib
+
+import pytest
+
+from app.engine import dictionary, serializer
+from app.engine.parser import load_definition
+from app.engine.runtime import Run
+from config import BASE_DIR
+from tests.engine.test_runtime import FACTS, FOOD, START
+
+
+@pytest.fixture(autouse=True)
+def _vocabulary(app):
+    with app.app_context():
+        yield
+
+
+def _driven(definition=FOOD) -> Run:
+    run = Run.start(definition, START, facts=FACTS)
+    for data in ({"opinion": "材料齐全", "needs_inspection": False}, {"opinion": "同意"}):
+        run.complete(run.ready_tasks()[0].id, data)
+    return run
+
+
+def test_every_shipped_process_has_its_dictionary_and_each_file_is_what_its_name_says():
+    catalog = tomllib.loads((BASE_DIR / "bpmn" / "catalog.toml").read_text(encoding="utf-8"))
+    keys = {m["process_key"] for m in catalog["matter"]}
+    assert keys <= set(dictionary.CURRENT), keys - set(dictionary.CURRENT)
+    for key in keys:
+        name, data = dictionary.for_process(key)
+        assert name == dictionary.CURRENT[key] and 1000 < len(data) <= dictionary.MAX_BYTES
+        assert b"00000000-0000-0000-0000-000000000000" in data  # ids blanked: structure, no case's ids
+
+
+def test_a_state_round_trips_and_is_smaller_than_plain_zlib():
+    run = _driven()
+    state, version = run.dump()
+    assert version.endswith("/spec-free-2/" + dictionary.CURRENT["food_business_license"])
+    plain = serializer.dump_plain(run.workflow)
+    assert len(state) < 0.85 * len(zlib.compress(plain, 1)), (len(state), len(zlib.compress(plain, 1)))
+    again = Run.load(FOOD, state, version, facts=FACTS)
+    assert serializer.dump_plain(again.workflow) == plain
+    assert [t.spec.name for t in again.ready_tasks()] == ["decide"]
+
+
+def test_a_state_written_before_dictionaries_still_loads():
+    run = _driven()
+    old = zlib.compress(serializer.dump_plain(run.workflow), 1)
+    loaded = Run.load(FOOD, old, serializer.PLAIN_VERSION, facts=FACTS)
+    assert loaded.data == run.data and [t.id for t in loaded.ready_tasks()] == [t.id for t in run.ready_tasks()]
+
+
+def test_a_state_naming_a_dictionary_that_is_not_shipped_is_refused():
+    state, version = _driven().dump()
+    with pytest.raises(serializer.UnknownStateVersion):
+        Run.load(FOOD, state, version.rsplit("/", 1)[0] + "/00000000", facts=FACTS)
+
+
+def test_a_designers_process_uses_the_generic_dictionary():
+    xml = (BASE_DIR / "bpmn" / "food_business_license.bpmn").read_bytes()
+    renamed = load_definition(xml.replace(b'id="food_business_license"', b'id="designer_made"'))
+    assert renamed.key == "designer_made"
+    state, version = _driven(renamed).dump()
+    assert version.endswith("/" + dictionary.CURRENT[dictionary.GENERIC])
+    assert Run.load(renamed, state, version, facts=FACTS).data["audit"] == {"opinion": "同意"}
