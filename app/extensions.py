@@ -68,25 +68,39 @@ def insert_now(objects: list) -> None:
         session.add_all(objects)
         session.flush(objects)
         return
-    mapper = sa_inspect(type(objects[0]))
-    table = mapper.local_table
-    rows = []
-    for obj in objects:
-        values = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            if column.primary_key:
-                continue
-            if prop.key in obj.__dict__:
-                value = obj.__dict__[prop.key]
-            else:
-                value = column.default.arg if column.default is not None and column.default.is_scalar else None
-                setattr(obj, prop.key, value)
-            values[column.key] = value
-        rows.append(values)
+    table = sa_inspect(type(objects[0])).local_table
+    rows = [row_values(obj) for obj in objects]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=len(rows) > 1)
     ids = session.execute(statement, rows).scalars().all()
     for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id
+    mark_persistent(objects)
+
+
+def row_values(obj, *, with_id: bool = False) -> dict:
+    """The row a new ORM object inserts, by column key: each column it does not set takes its scalar
+    default (or NULL), set on the object too, so that nothing is left unloaded once it is persistent."""
+    mapper = sa_inspect(type(obj))
+    values = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.primary_key and not with_id:
+            continue
+        if prop.key in obj.__dict__:
+            value = obj.__dict__[prop.key]
+        else:
+            value = column.default.arg if column.default is not None and column.default.is_scalar else None
+            setattr(obj, prop.key, value)
+        values[column.key] = value
+    return values
+
+
+def mark_persistent(objects: list) -> None:
+    """Objects whose rows were just inserted by a Core statement (ids set): persistent in the session,
+    their attribute values taken as the database's (nothing left to flush for them)."""
+    session = db.session()
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)  # pending: forget the planned INSERT
         make_transient_to_detached(obj)
         session.add(obj)

@@ -9,26 +9,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from app import clock
 from app.audit import service as audit
 from app.cases.models import Case
 from app.deadlines import service as deadlines
 from app.engine.runtime import ReadyTask, Run
 from app.errors import CaseIncident
-from app.extensions import insert_now
+from app.extensions import db, insert_now
 from app.tasks import groups
 from app.tasks import service as tasks
 from app.tasks.models import CANCELLED, READY, Task, case_columns
 
 
 def sync(
-    *, case: Case, run: Run, actor: str, now: datetime | None = None, open_rows: list[Task] | None = None
+    *,
+    case: Case,
+    run: Run,
+    actor: str,
+    now: datetime | None = None,
+    open_rows: list[Task] | None = None,
+    task_ids: list[int] | None = None,
 ) -> list[Task]:
     """Make the task table match the engine: insert newly READY tasks, cancel rows the engine dropped.
 
     `open_rows` may be passed when the caller knows them (a new case has none). A step with a
     `time_limit` property gets its own due time; a `special_procedure` step stops the case's clocks
-    while it is open.
+    while it is open. `task_ids`: ids already drawn from the tasks' sequence (PostgreSQL); the new
+    rows take them (drawing more if needed) and stay pending, written by the step's one write
+    (app/cases/writeback.py); without them the rows are inserted now.
     """
     now = now or clock.now()
     ready = {t.id: t for t in run.ready_tasks()}
@@ -42,7 +52,14 @@ def sync(
     known = {row.engine_task_id for row in open_rows}
     created = [_new_row(case, ready_task, now) for engine_id, ready_task in ready.items() if engine_id not in known]
     if created:
-        insert_now(created)  # their ids, for the events; the case row is written once, later
+        # A special procedure's suspension names its task (a foreign key): that row is inserted now.
+        if task_ids is not None and not any(_is_special_procedure(run, row) for row in created):
+            # their ids known now, for the events; the rows are written with the step
+            for row, drawn in zip(created, _enough(task_ids, len(created)), strict=True):
+                row.id = drawn
+            db.session.add_all(created)
+        else:
+            insert_now(created)  # their ids, for the events; the case row is written once, later
         for row in created:
             payload = {"name": row.name, "group": row.group}
             audit.record(case, "task_ready", actor="system", task_id=row.id, at=now, payload=payload)
@@ -99,3 +116,13 @@ def _group_of(ready_task: ReadyTask) -> str | None:
         return groups.resolve(ready_task)
     except groups.GroupUnresolved as exc:
         raise CaseIncident(str(exc), element=exc.element) from exc
+
+
+def _enough(drawn: list[int], needed: int) -> list[int]:
+    """`needed` task ids: those drawn, and more from the sequence when they do not suffice."""
+    if needed <= len(drawn):
+        return drawn[:needed]
+    more = select(func.nextval(func.pg_get_serial_sequence("tasks", "id"))).select_from(
+        func.generate_series(1, needed - len(drawn))
+    )
+    return [*drawn, *db.session.scalars(more)]

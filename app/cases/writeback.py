@@ -21,11 +21,11 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_co
 from app.audit.models import Event
 from app.cases.models import Case, CaseState
 from app.errors import Conflict
-from app.extensions import db
+from app.extensions import db, mark_persistent, row_values
 from app.tasks.models import Task
 
 STATE, TASKS, EVENTS, CASES = CaseState.__table__, Task.__table__, Event.__table__, Case.__table__
-_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int]
+_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int, int]
 
 
 def store(case: Case, state: bytes, version: str) -> bool:
@@ -33,21 +33,24 @@ def store(case: Case, state: bytes, version: str) -> bool:
     # Inside a savepoint the ORM must know what it wrote, to undo it on a rollback to the savepoint.
     if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
         return False
-    events, tasks = _step_objects(case)
+    events, tasks, new_tasks = _step_objects(case)
     if events is None:
         return False
     case_values = _changes(case)
     seen = case.state_version
-    shape = (tuple(case_values), tuple(tuple(values) for _, values in tasks), len(events))
+    shape = (tuple(case_values), tuple(tuple(values) for _, values in tasks), len(events), len(new_tasks))
     params = {"p_case": case.id, "p_seen": seen, "p_version": seen + 1, "p_state": state, "p_format": version}
     params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
         params |= {f"t{n}_id": task.id} | {f"t{n}_{name}": value for name, value in values.items()}
     for n, event in enumerate(events):
         params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
+    for n, task in enumerate(new_tasks):
+        row = row_values(task, with_id=True)
+        params |= {f"n{n}_{column.name}": row[column.key] for column in TASKS.columns}
     if db.session.execute(_statement(shape), params).first() is None:
         raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
-    _written(case, tasks, events, seen + 1)
+    _written(case, tasks, events, new_tasks, seen + 1)
     return True
 
 
@@ -56,7 +59,7 @@ def _statement(shape: _Shape):
     """The one statement of a step of this shape (changed case columns, changed columns per task,
     number of events), built once per process; every value is bound per request (no bound name is a
     column name, or an UPDATE inside would take it for a value to set)."""
-    case_columns, task_columns, n_events = shape
+    case_columns, task_columns, n_events, n_new_tasks = shape
     ctes = [
         update(STATE)
         .where(STATE.c.case_id == bindparam("p_case"))
@@ -73,6 +76,13 @@ def _statement(shape: _Shape):
         ]
         source = rows[0] if n_events == 1 else union_all(*rows)
         ctes.append(insert(EVENTS).from_select([c.name for c in EVENTS.columns], source).cte("e"))
+    if n_new_tasks:  # the step's new task rows, their ids drawn with the locking read
+        rows = [
+            select(*(bindparam(f"n{n}_{c.name}", type_=c.type).label(c.name) for c in TASKS.columns))
+            for n in range(n_new_tasks)
+        ]
+        source = rows[0] if n_new_tasks == 1 else union_all(*rows)
+        ctes.append(insert(TASKS).from_select([c.name for c in TASKS.columns], source).cte("n"))
     values = {name: bindparam(f"c_{name}", type_=CASES.c[name].type) for name in case_columns}
     written = (
         update(CASES)
@@ -84,23 +94,26 @@ def _statement(shape: _Shape):
     return select(written.c.id).add_cte(*ctes)
 
 
-def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]]]:
-    """The step's new events and changed tasks; (None, []) when the session holds anything else."""
+def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]], list[Task]]:
+    """The step's new events, changed tasks and new tasks (ids drawn); (None, [], []) when the session
+    holds anything else."""
     session = db.session
     events = [o for o in session.new if isinstance(o, Event) and o.case_id == case.id]
-    if len(events) != len(session.new):
-        return None, []
+    new_tasks = [o for o in session.new if isinstance(o, Task) and o.case_id == case.id and o.id is not None]
+    if len(events) + len(new_tasks) != len(session.new):
+        return None, [], []
     tasks = []
     for state in session.identity_map.all_states():
         obj = state.obj()
         if obj is case or obj is None or not state.modified:
             continue
         if not isinstance(obj, Task) or obj.case_id != case.id:
-            return None, []
+            return None, [], []
         values = _changes(obj)
         if values:
             tasks.append((obj, values))
-    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id)
+    by_id = sorted(new_tasks, key=lambda t: t.id)
+    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id), by_id
 
 
 def _changes(obj: Any) -> dict:
@@ -119,7 +132,7 @@ def _changes(obj: Any) -> dict:
     return out
 
 
-def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], version: int) -> None:
+def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], new_tasks: list[Task], version: int):
     """Tell the session that what was just written is the database's state (nothing left to flush).
 
     What the ORM's own flush does after writing (InstanceState._commit_all, not public API: pinned
@@ -127,6 +140,7 @@ def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], ve
     """
     for event in events:
         db.session.expunge(event)
+    mark_persistent(new_tasks)
     set_committed_value(case, "state_version", version)
     for obj in (case, *(task for task, _ in tasks)):
         state = inspect(obj)

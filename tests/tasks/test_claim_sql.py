@@ -91,4 +91,8 @@ def test_a_complete_reads_case_tasks_and_state_in_one_locking_statement(app, as_
         assert reads_state[0].endswith("for update of cases")
     # The state is written once, by one UPDATE of its own row; the case row never carries it.
     assert _writes(sent).count("update case_state") == 1, sent
+    if is_postgres(app):  # the read (which draws the new task's id) and one write: two statements in all
+        step = [s for s in sent if "api_tokens" not in s and "user_groups" not in s]  # the login aside
+        assert len(step) == 2 and "nextval" in step[0], step
+        assert {"insert into tasks", "insert into events", "update tasks", "update cases"} <= set(_writes(step[1:]))
     assert not [s for s in sent if s.startswith("update cases") and "state =" in s.split(" where ")[0]], sent
