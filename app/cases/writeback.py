@@ -1,13 +1,14 @@
 """The end of a step on PostgreSQL: every write of the step in one statement.
 
 After the engine step the session holds the step's changes as ORM objects: the case row (its chain
-head, maybe its status and timer), its task rows (completed, cancelled), the new events. The ORM's
-flush would send them as four or five statements, each a round trip; here they go out as one
-statement of data-modifying CTEs (the state row's UPDATE, one UPDATE per changed task, the events'
-INSERT, the case row's version-checked UPDATE), and the objects are then marked as written.
+head, maybe its status and timer), its task rows (completed, cancelled), the new task rows (their ids
+drawn with the step's locking read), the new events. The ORM's flush would send them as four or five
+statements, each a round trip; here they go out as one statement of data-modifying CTEs (the state
+row's UPDATE, one UPDATE per changed task, the new tasks' and the events' INSERTs, the case row's
+version-checked UPDATE), and the objects are then marked as written.
 
-Anything else in the session (a suspension opened, a task row not yet inserted), a savepoint, and
-any other database: the ORM flushes as usual. The result is the same rows either way.
+Anything else in the session (a suspension opened), a savepoint, and any other database: the ORM
+flushes as usual. The result is the same rows either way.
 """
 
 from __future__ import annotations
