@@ -63,8 +63,13 @@ class AcceptCorrected(MethodView):
 
 
 def _with_documents(case, principal):
-    shown = service.view(case, principal, service.open_tasks([case.id])[case.id])
-    shown["documents"] = [documents.view(d) for d in documents.list_for_case(case_id=case.id)]
+    """The case as answered to the window, with its documents; what the acceptance just made (its open
+    tasks, a new case's papers) is taken as it is, not read back."""
+    opened = getattr(case, "open_after_accept", None)
+    shown = service.view(case, principal, opened if opened is not None else service.open_tasks([case.id])[case.id])
+    issued = getattr(case, "papers_issued", None)
+    papers = issued if issued is not None else documents.list_for_case(case_id=case.id)
+    shown["documents"] = [documents.view(d) for d in papers]
     return shown
 
 

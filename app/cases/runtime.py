@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import load_only
 
 from app import clock
@@ -30,7 +30,9 @@ from app.errors import CaseIncident, Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.identity.principal import Principal
 from app.matters import service as matters
+from app.matters.models import Matter
 from app.processes import service as processes
+from app.processes.models import PUBLISHED, ProcessVersion
 from app.supervision import filings
 from app.tasks import forms
 from app.tasks import service as tasks
@@ -78,9 +80,8 @@ def accept(
     """
     if not principal.has_role("window"):
         raise Forbidden("只有窗口人员可以受理 Only front-desk staff can accept applications.")
-    matter = matters.get_or_raise(code=matter_code)
+    matter, version = _matter_and_version(matter_code)
     deferred = cases.check_materials(matter.materials, materials)
-    version = published_version(matter)
     definition = processes.definition(version.id)
     fan_out.check(definition, {**matter.process_data, **data})
     now = clock.now()
@@ -107,9 +108,31 @@ def accept(
     # 受理通知书 (and 容缺受理告知书): issued in the step, so that one write carries the case and its papers.
     supplement_due = next((t.due_at for t in created if t.form == "supplement"), None)
     with db.session.no_autoflush:
-        papers.accepted(case, actor=principal.username, deferred=deferred, supplement_due=supplement_due, matter=matter)
+        issued = papers.accepted(
+            case, actor=principal.username, deferred=deferred, supplement_due=supplement_due, matter=matter
+        )
     store_run(case, run, actor=principal.username, now=now, new=True)
+    # What the acceptance's answer lists, known here: its open tasks and (a new case) all its papers.
+    case.open_after_accept = sorted(created, key=lambda t: t.id)
+    case.papers_issued = issued if pending is None else None  # a corrected case has its notice as well
     return case
+
+
+_MATTER_AND_VERSION = (  # built once: the matter and the version its new cases start on, one read
+    select(Matter, ProcessVersion)
+    .outerjoin(ProcessVersion, and_(ProcessVersion.key == Matter.process_key, ProcessVersion.state == PUBLISHED))
+    .where(Matter.code == bindparam("p_code"))
+)
+
+
+def _matter_and_version(code: str) -> tuple[Matter, ProcessVersion]:
+    """The matter (404 when unknown) and its published process version (409 when none is)."""
+    row = db.session.execute(_MATTER_AND_VERSION, {"p_code": code}).first()
+    if row is None:
+        matters.get_or_raise(code=code)  # its 404
+    if row.ProcessVersion is None:
+        return row.Matter, published_version(row.Matter)  # its 409
+    return row.Matter, row.ProcessVersion
 
 
 def published_version(matter):
