@@ -106,7 +106,7 @@ def accept(
     audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
     created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
     # 受理通知书 (and 容缺受理告知书): issued in the step, so that one write carries the case and its papers.
-    supplement_due = next((t.due_at for t in created if t.form == "supplement"), None)
+    supplement_due = next((t.due_at for t in created if _is_supplement(run, t)), None)
     with db.session.no_autoflush:
         issued = papers.accepted(
             case, actor=principal.username, deferred=deferred, supplement_due=supplement_due, matter=matter
@@ -116,6 +116,14 @@ def accept(
     case.open_after_accept = sorted(created, key=lambda t: t.id)
     case.papers_issued = issued if pending is None else None  # a corrected case has its notice as well
     return case
+
+
+def _is_supplement(run: Run, row: Task) -> bool:
+    """A step where deferred materials are supplied (补齐容缺材料): its form lists materials (or, in a
+    version made before forms were declared, its form kind says so)."""
+    spec = run.definition.human_tasks.get(row.name)
+    fields = spec.fields if spec is not None else None
+    return row.form == "supplement" or any(f.type == "materials" for f in fields or ())
 
 
 _MATTER_AND_VERSION = (  # built once: the matter and the version its new cases start on, one read

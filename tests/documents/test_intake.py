@@ -117,3 +117,20 @@ def test_an_uncorrected_application_is_closed_by_the_scheduler(as_user, app):
     assert as_user("window1").post(f"/api/cases/{fresh_id}/accept", json={"materials": materials}).status_code == 409
     verify = as_user("auditor").get("/api/audit/verify").get_json()
     assert verify["intact"] is True
+
+
+def test_the_deferral_notice_gives_the_supplement_steps_own_deadline(as_user):
+    """JS-001's 补齐容缺材料 step (declared form with a materials field) has its own 10-day limit: the
+    notice tells the applicant that date, not the case's later promised date."""
+    from tests.processes import scenarios as library
+
+    case = library.accept(as_user, library.CONSTRUCTION, omit=["施工现场具备施工条件的说明"])
+    [supplement] = [t for t in library.open_tasks(as_user, case["id"]) if t["name"] == "supplement"]
+    shown = as_user("window1").get(f"/api/tasks/{supplement['id']}")
+    assert shown.status_code == 200, shown.get_json()
+    due = shown.get_json()["due_at"][:10]
+    promised = case["deadlines"]["promised_due"][:10]
+    assert due < promised, (due, promised)
+    notice = html_of(as_user, [d for d in documents_of(as_user, case["id"]) if d["kind"] == "deferral_notice"][0])
+    year, month, day = (int(x) for x in due.split("-"))
+    assert f"{year}年{month}月{day}日前" in notice, notice
