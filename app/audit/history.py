@@ -40,7 +40,21 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "timer_fired": ("定时事件", "定时触发"),
     "evaluation_recorded": ("好差评", "评价"),
     "case_incident": ("流程异常", "异常"),
+    "case_closed": ("办结", "流程结束"),
+    "document_issued": ("文书", "出具文书"),
+    "correction_requested": ("窗口受理", "一次性告知补正"),
+    "correction_lapsed": ("窗口受理", "逾期未补正"),
+    "application_refused": ("窗口受理", "不予受理"),
+    "case_filed": ("电子监察", "否定报备"),
+    "task_reassigned": ("", "改派"),
+    "timers_rescheduled": ("定时事件", "重排定时"),
+    "card_opened": ("电子监察", "发牌"),
+    "card_answered": ("电子监察", "书面答复"),
+    "card_sent_back": ("电子监察", "退回答复"),
+    "card_closed": ("电子监察", "督办办结"),
+    "card_escalated": ("电子监察", "督办升级"),
 }
+CARD_LABELS = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
 WARNING_LABELS = {"ok": "正常", "warning": "预警", "overdue": "超承诺时限（黄牌）", "breach": "超法定时限（红牌）"}
 RESULT_LABELS = {"approved": "准予许可", "rejected": "不予许可", "revoked": "撤销"}
 STATUS_LABELS = {"in_progress": "办理中", "suspended": "挂起", "completed": "已办结", "withdrawn": "已撤回"}
@@ -129,6 +143,16 @@ def _opinion(kind: str, p: dict, people: dict) -> str | None:
         return f"{WARNING_LABELS.get(p.get('previous'), p.get('previous'))} → {WARNING_LABELS.get(p.get('level'))}"
     if kind == "timer_fired":
         return "、".join(p.get("elements") or [p.get("element") or ""])
+    if kind == "document_issued":
+        return f"{p.get('title') or ''}（{p.get('number') or ''}）"
+    if kind == "task_reassigned":
+        to = people.get(p.get("to"), {}).get("name", p.get("to"))
+        return f"改派给{to}：{p.get('reason') or ''}"
+    if kind == "correction_requested":
+        return "；".join(p.get("corrections") or [])
+    if kind.startswith("card_"):
+        said = p.get("answer") or p.get("note") or p.get("reason") or ""
+        return f"{CARD_LABELS.get(p.get('color'), '')}：{said}" if p.get("color") else said
     return p.get("reason") or p.get("level") or p.get("message")
 
 

@@ -83,3 +83,18 @@ def test_history_visibility(as_user):
         assert as_user("housing_reviewer").get(f"/api/cases/{case['id']}/{path}").status_code == 403
         assert as_user("market_reviewer1").get(f"/api/cases/{case['id']}/{path}").status_code == 200
         assert as_user("auditor").get(f"/api/cases/999999/{path}").status_code == 404
+
+
+def test_every_kind_of_event_reads_in_chinese(as_user):
+    """The events later issues added (documents, cards) have their words too: no entry shows a raw type."""
+    case = accept(as_user)
+    body = {"case_id": case["id"], "color": "yellow", "reason": "群众反映办理缓慢", "answer_days": 2}
+    card = ok(as_user("supervisor").post("/api/supervision/cards", json=body), 201)
+    ok(as_user("market_chief").post(f"/api/supervision/cards/{card['id']}/answer", json={"answer": "已加快办理"}))
+    items = _history(as_user, case["id"])["items"]
+    assert not [i for i in items if i["type"] in (i["step"], i["action"])], items
+    [issued] = [i for i in items if i["type"] == "document_issued"]
+    assert (issued["step"], issued["action"]) == ("文书", "出具文书")
+    assert issued["opinion"] == f"受理通知书（{case['documents'][0]['number']}）"
+    answered = next(i for i in items if i["type"] == "card_answered")
+    assert (answered["action"], answered["opinion"]) == ("书面答复", "黄牌：已加快办理")
