@@ -104,3 +104,14 @@ def mark_persistent(objects: list) -> None:
             session.expunge(obj)  # pending: forget the planned INSERT
         make_transient_to_detached(obj)
         session.add(obj)
+
+
+def unnest_of(columns: dict[str, str]) -> str:
+    """PostgreSQL: `unnest(CAST(:p_a AS int[]), ...)` for columns {name: array type}, the rows of a bulk
+    INSERT ... SELECT sent as one array per column (a multi-row VALUES binds every value of every row)."""
+    return f"unnest({', '.join(f'CAST(:p_{name} AS {kind})' for name, kind in columns.items())})"
+
+
+def as_arrays(rows: list[dict], columns: dict[str, str]) -> dict[str, list]:
+    """The parameters `unnest_of(columns)` binds: one list per column, in the rows' order."""
+    return {f"p_{name}": [row[name] for row in rows] for name in columns}

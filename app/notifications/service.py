@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 
 from app import clock
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import as_arrays, db, unnest_of
 from app.identity.models import User
 from app.notifications import channels
 from app.notifications.models import FAILED, PENDING, SENT, Notification, OutboundMessage
@@ -48,7 +48,7 @@ _ARRAYS = {"user_id": "int[]", "kind": "text[]", "title": "text[]", "case_id": "
 # multi-row VALUES would send and convert seven parameters per row.
 _PG_NOTIFY = text(
     "WITH n AS (INSERT INTO notifications (user_id, kind, title, case_id, task_id, created_at) "
-    f"SELECT *, :p_now FROM unnest({', '.join(f'CAST(:p_{c} AS {t})' for c, t in _ARRAYS.items())}) RETURNING id) "
+    f"SELECT *, :p_now FROM {unnest_of(_ARRAYS)} RETURNING id) "
     "INSERT INTO outbound_messages (notification_id, channel, state, attempts, next_attempt_at) "
     "SELECT id, :p_channel, :p_pending, 0, :p_now FROM n RETURNING notification_id"
 ).bindparams(bindparam("p_now", type_=UTCDateTime()))
@@ -75,8 +75,7 @@ def notify_all(messages: Iterable[Message]) -> list[int]:
         return []
     channel = current_app.config.get("NOTIFY_CHANNEL", "log")
     if db.engine.dialect.name == "postgresql":  # one statement, the rows as five arrays
-        columns = {f"p_{name}": [row[name] for row in rows] for name in _ARRAYS}
-        params = columns | {"p_now": now, "p_channel": channel, "p_pending": PENDING}
+        params = as_arrays(rows, _ARRAYS) | {"p_now": now, "p_channel": channel, "p_pending": PENDING}
         return list(db.session.execute(_PG_NOTIFY, params).scalars())
     written = db.session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
     outbox = [

@@ -19,7 +19,7 @@ from app.audit import service as audit
 from app.cases.models import Case
 from app.deadlines.service import step_due
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.extensions import db
+from app.extensions import as_arrays, db, unnest_of
 from app.identity.models import Department, User
 from app.identity.principal import Principal
 from app.identity.service import group_members
@@ -100,7 +100,7 @@ _PER_CARD = {
 _PG_INSERT_CARDS = text(
     f"INSERT INTO cards ({', '.join(_PER_CARD)}, kind, opened_by, opened_at, answer_due, state) "
     f"SELECT *, 'auto', :p_by, :p_now, :p_due, :p_state "
-    f"FROM unnest({', '.join(f'CAST(:p_{c} AS {t})' for c, t in _PER_CARD.items())}) "
+    f"FROM {unnest_of(_PER_CARD)} "
     "RETURNING auto_key, id"
 ).bindparams(bindparam("p_now", type_=UTCDateTime()), bindparam("p_due", type_=UTCDateTime()))
 
@@ -108,7 +108,7 @@ _PG_INSERT_CARDS = text(
 def _insert_cards(rows: list[dict], *, now: datetime, due: datetime) -> dict[str, int]:
     """Insert automatic cards; their ids by auto_key."""
     if db.engine.dialect.name == "postgresql":
-        params = {f"p_{name}": [row[name] for row in rows] for name in _PER_CARD}
+        params = as_arrays(rows, _PER_CARD)
         params |= {"p_by": SYSTEM, "p_now": now, "p_due": due, "p_state": OPEN}
         return dict(db.session.execute(_PG_INSERT_CARDS, params).all())
     return dict(db.session.execute(_INSERT_CARDS, rows).all())
