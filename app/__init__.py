@@ -12,6 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, unit_of_work
 from app.hygiene import StrictJSONProvider
+from app.types import column_json
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,6 +39,8 @@ def create_app(config: object | None = None, **overrides) -> Flask:
     logging.getLogger("spiff").setLevel(logging.WARNING)  # at DEBUG it dumps task data (personal data)
 
     local_liveness = _local_liveness_check(app)
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": column_json, **options}
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     api.init_app(app)

@@ -1,8 +1,9 @@
 """Builds the workflow-state dictionaries of the shipped processes (app/engine/dictionary.py).
 
 `python -m app.engine.dictionary_build` drives each shipped process (bpmn/) along its main path with
-the engine alone, blanks every task id and timestamp of its end state, and writes the result under
-app/engine/dictionaries/ named by its hash; it prints the lines of `dictionary.CURRENT` to paste. The
+the engine alone, writes its end state with tasks referring to each other by place (as a state is
+stored), blanks its timestamps, and writes the result under app/engine/dictionaries/ named by its hash; it prints the
+lines of `dictionary.CURRENT` to paste. The
 working-day functions some processes call read the holiday calendar: run it with DATABASE_URL naming a
 database where `flask calendar seed` has run. A shipped dictionary is never rewritten (see there).
 """
@@ -18,7 +19,7 @@ from app.engine.dictionary import FOLDER, MAX_BYTES, blanked
 
 
 def build(bpmn_dir: Path, catalog: dict) -> dict[str, bytes]:
-    """Each shipped process's dictionary: its end state along its main path, blanked."""
+    """Each shipped process's dictionary: its end state along its main path, tasks by place, blanked."""
     from app.deadlines import functions
     from app.engine import serializer
     from app.engine.parser import load_definition
@@ -42,7 +43,8 @@ def build(bpmn_dir: Path, catalog: dict) -> dict[str, bytes]:
                 break
             task = ready[0]
             run.complete(task.id, _main_path(task.spec.fields or ()), at=now)
-        out[matter["process_key"]] = blanked(serializer.dump_plain(run.workflow))[-MAX_BYTES:]
+        _, text = serializer.tabled_plain(run.workflow)  # tasks by place, as a state is stored
+        out[matter["process_key"]] = blanked(text)[-MAX_BYTES:]
     return out
 
 

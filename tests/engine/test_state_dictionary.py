@@ -1,10 +1,13 @@
-"""The workflow state deflated with a shipped preset dictionary (app/engine/dictionary.py): smaller,
-read back exactly, every shipped process has its dictionary, and states written before (plain zlib)
-or with a dictionary that is not shipped are handled as they must be."""
+"""The workflow state deflated with a shipped preset dictionary (app/engine/dictionary.py), its task
+ids kept once each in a table (app/engine/serializer.py): smaller, read back exactly, every shipped
+process has its dictionary, and states written before (plain zlib, or the dictionary format with ids
+as text) or with a dictionary that is not shipped are handled as they must be."""
 
 from __future__ import annotations
 
+import re
 import tomllib
+import uuid
 import zlib
 
 import pytest
@@ -36,15 +39,20 @@ def test_every_shipped_process_has_its_dictionary_and_each_file_is_what_its_name
     for key in keys:
         name, data = dictionary.for_process(key)
         assert name == dictionary.CURRENT[key] and 1000 < len(data) <= dictionary.MAX_BYTES
-        assert b"00000000-0000-0000-0000-000000000000" in data  # ids blanked: structure, no case's ids
+        assert b'"children":[1]' in data  # tasks by place: structure, no case's ids
+        assert not re.search(rb"(?!00000000-0000)[0-9a-f]{8}-[0-9a-f]{4}-", data)  # ids left as text: blanked
+        assert b'"last_state_change":1800000000.0' in data
 
 
 def test_a_state_round_trips_and_is_smaller_than_plain_zlib():
     run = _driven()
     state, version = run.dump()
-    assert version.endswith("/spec-free-2/" + dictionary.CURRENT["food_business_license"])
+    assert version.endswith("/spec-free-3/" + dictionary.CURRENT["food_business_license"])
     plain = serializer.dump_plain(run.workflow)
-    assert len(state) < 0.85 * len(zlib.compress(plain, 1)), (len(state), len(zlib.compress(plain, 1)))
+    assert len(state) < 0.65 * len(zlib.compress(plain, 1)), (len(state), len(zlib.compress(plain, 1)))
+    ids = {t.id for t in run.workflow.get_tasks()}
+    assert int.from_bytes(state[:2], "big") == len(ids)  # each id once, 16 raw bytes
+    assert {uuid.UUID(bytes=state[2 + 16 * i : 18 + 16 * i]) for i in range(len(ids))} == ids
     again = Run.load(FOOD, state, version, facts=FACTS)
     assert serializer.dump_plain(again.workflow) == plain
     assert [t.spec.name for t in again.ready_tasks()] == ["decide"]
@@ -70,3 +78,29 @@ def test_a_designers_process_uses_the_generic_dictionary():
     state, version = _driven(renamed).dump()
     assert version.endswith("/" + dictionary.CURRENT[dictionary.GENERIC])
     assert Run.load(renamed, state, version, facts=FACTS).data["audit"] == {"opinion": "同意"}
+
+
+def test_a_state_written_with_ids_as_text_still_loads():
+    """spec-free-2: the dictionary format before the id table (its dictionaries stay shipped)."""
+    run = _driven()
+    plain = serializer.dump_plain(run.workflow)
+    old = dictionary.compress(plain, dictionary.load("c18e601d"))
+    loaded = Run.load(FOOD, old, serializer.PLAIN_VERSION.replace("spec-free-1", "spec-free-2/c18e601d"), facts=FACTS)
+    assert serializer.dump_plain(loaded.workflow) == plain
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0a1b2c3d-0000-4000-8000-00000000abcd",  # a whole string that looks like an id
+        "见 0a1b2c3d-0000-4000-8000-00000000abcd 号",  # one inside a text
+        ["0a1b2c3d-0000-4000-8000-00000000abcd", {"parent": 0, "children": [1]}],
+    ],
+)
+def test_task_data_that_looks_like_ids_or_places_comes_back_as_it_was(value):
+    run = Run.start(FOOD, START, facts=FACTS)
+    run.complete(run.ready_tasks()[0].id, {"opinion": value, "needs_inspection": False})
+    state, version = run.dump()
+    again = Run.load(FOOD, state, version, facts=FACTS)
+    assert again.data["review"]["opinion"] == value
+    assert serializer.dump_plain(again.workflow) == serializer.dump_plain(run.workflow)
