@@ -16,7 +16,6 @@ from app import clock
 from app.cases.models import Case
 from app.documents import service as documents
 from app.documents.models import Document
-from app.extensions import db
 from app.identity.models import Department, User
 from app.matters.models import Matter
 
@@ -37,8 +36,7 @@ def lapse_days() -> int:
     return int(current_app.config.get("CORRECTION_LAPSE_DAYS") or DEFAULT_CORRECTION_LAPSE_DAYS)
 
 
-def _common(case: Case, actor: str, at: datetime, matter: Matter | None = None) -> dict:
-    names = _names(case, actor, matter)
+def _common(case: Case, actor: str, at: datetime, names, matter: Matter | None = None) -> dict:
     place = matter.place if matter is not None else names.place
     return {
         "issuer": names.issuer or case.department,
@@ -53,22 +51,19 @@ def _common(case: Case, actor: str, at: datetime, matter: Matter | None = None) 
     }
 
 
-def _names(case: Case, actor: str, matter: Matter | None):
-    """The issuing department's, the clerk's and (unless known) the matter's names: one read."""
-    params = {"p_department": case.department, "p_actor": actor, "p_matter": case.matter_code}
-    return db.session.execute(_NAMES if matter is None else _NAMES_NO_MATTER, params).one()
-
-
 def _scalar(column, where):
     return select(column).where(where).scalar_subquery().label(column.key)
 
 
-# built once (a statement built per call costs more CPU than the read itself)
-_NAMES_NO_MATTER = select(
+# The issuing department's, the clerk's and (unless known) the matter's names, read with the document's
+# number in one statement (documents.draw). Built once: a statement built per call costs more CPU than
+# the read itself.
+_NAMES_NO_MATTER = (
     _scalar(Department.name, Department.code == bindparam("p_department")).label("issuer"),
     _scalar(User.display_name, User.username == bindparam("p_actor")).label("clerk"),
 )
-_NAMES = _NAMES_NO_MATTER.add_columns(
+_NAMES = (
+    *_NAMES_NO_MATTER,
     _scalar(Matter.name, Matter.code == bindparam("p_matter")).label("matter_name"),
     _scalar(Matter.place, Matter.code == bindparam("p_matter")).label("place"),
 )
@@ -78,8 +73,11 @@ def _issue(
     case: Case, kind: str, actor: str, at: datetime | None, matter: Matter | None = None, **extra: Any
 ) -> Document:
     at = at or clock.now()
-    context = _common(case, actor, at, matter) | extra
-    return documents.issue(case=case, kind=kind, actor=actor, at=at, context=context)
+    params = {"p_department": case.department, "p_actor": actor, "p_matter": case.matter_code}
+    names = _NAMES if matter is None else _NAMES_NO_MATTER
+    drawn = documents.draw(case=case, kind=kind, at=at, extra=names, params=params)
+    context = _common(case, actor, at, drawn.row, matter) | extra
+    return documents.issue(case=case, kind=kind, actor=actor, at=at, context=context, drawn=drawn)
 
 
 def accepted(

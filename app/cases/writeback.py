@@ -2,10 +2,11 @@
 
 After the engine step the session holds the step's changes as ORM objects: the case row (its chain
 head, maybe its status and timer), its task rows (completed, cancelled), the new task rows (their ids
-drawn with the step's locking read), the new events. The ORM's flush would send them as four or five
-statements, each a round trip; here they go out as one statement of data-modifying CTEs (the state
-row's UPDATE, one UPDATE per changed task, the new tasks' and the events' INSERTs, the case row's
-version-checked UPDATE), and the objects are then marked as written.
+drawn with the step's locking read), the documents it issued (their ids drawn with their numbers), the
+new events. The ORM's flush would send them as four to six statements, each a round trip; here they go
+out as one statement of data-modifying CTEs (the state row's UPDATE, one UPDATE per changed task, the
+new tasks', the documents' and the events' INSERTs, the case row's version-checked UPDATE), and the
+objects are then marked as written.
 
 Anything else in the session (a suspension opened), a savepoint, and any other database: the ORM
 flushes as usual. The result is the same rows either way.
@@ -21,12 +22,14 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_co
 
 from app.audit.models import Event
 from app.cases.models import Case, CaseState
+from app.documents.models import Document
 from app.errors import Conflict
 from app.extensions import db, mark_persistent, row_values
 from app.tasks.models import Task
 
 STATE, TASKS, EVENTS, CASES = CaseState.__table__, Task.__table__, Event.__table__, Case.__table__
-_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int, int]
+DOCUMENTS = Document.__table__
+_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int, int, int]
 
 
 def store(case: Case, state: bytes, version: str) -> bool:
@@ -34,33 +37,34 @@ def store(case: Case, state: bytes, version: str) -> bool:
     # Inside a savepoint the ORM must know what it wrote, to undo it on a rollback to the savepoint.
     if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
         return False
-    events, tasks, new_tasks = _step_objects(case)
+    events, tasks, new_tasks, papers = _step_objects(case)
     if events is None:
         return False
     case_values = _changes(case)
     seen = case.state_version
-    shape = (tuple(case_values), tuple(tuple(values) for _, values in tasks), len(events), len(new_tasks))
+    shape = (tuple(case_values), tuple(tuple(v) for _, v in tasks), len(events), len(new_tasks), len(papers))
     params = {"p_case": case.id, "p_seen": seen, "p_version": seen + 1, "p_state": state, "p_format": version}
     params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
         params |= {f"t{n}_id": task.id} | {f"t{n}_{name}": value for name, value in values.items()}
     for n, event in enumerate(events):
         params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
-    for n, task in enumerate(new_tasks):
-        row = row_values(task, with_id=True)
-        params |= {f"n{n}_{column.name}": row[column.key] for column in TASKS.columns}
+    for prefix, table, objects in (("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)):
+        for n, obj in enumerate(objects):
+            row = row_values(obj, with_id=True)
+            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
     if db.session.execute(_statement(shape), params).first() is None:
         raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
-    _written(case, tasks, events, new_tasks, seen + 1)
+    _written(case, tasks, events, [*new_tasks, *papers], seen + 1)
     return True
 
 
 @cache
 def _statement(shape: _Shape):
     """The one statement of a step of this shape (changed case columns, changed columns per task,
-    number of events), built once per process; every value is bound per request (no bound name is a
-    column name, or an UPDATE inside would take it for a value to set)."""
-    case_columns, task_columns, n_events, n_new_tasks = shape
+    numbers of events, new tasks and documents), built once per process; every value is bound per
+    request (no bound name is a column name, or an UPDATE inside would take it for a value to set)."""
+    case_columns, task_columns, n_events, n_new_tasks, n_papers = shape
     ctes = [
         update(STATE)
         .where(STATE.c.case_id == bindparam("p_case"))
@@ -70,20 +74,11 @@ def _statement(shape: _Shape):
     for n, columns in enumerate(task_columns):
         values = {name: bindparam(f"t{n}_{name}", type_=TASKS.c[name].type) for name in columns}
         ctes.append(update(TASKS).where(TASKS.c.id == bindparam(f"t{n}_id")).values(values).cte(f"t{n}"))
-    if n_events:  # INSERT ... SELECT of bound rows (a multi-row VALUES would not be cacheable)
-        rows = [
-            select(*(bindparam(f"e{n}_{c.name}", type_=c.type).label(c.name) for c in EVENTS.columns))
-            for n in range(n_events)
-        ]
-        source = rows[0] if n_events == 1 else union_all(*rows)
-        ctes.append(insert(EVENTS).from_select([c.name for c in EVENTS.columns], source).cte("e"))
-    if n_new_tasks:  # the step's new task rows, their ids drawn with the locking read
-        rows = [
-            select(*(bindparam(f"n{n}_{c.name}", type_=c.type).label(c.name) for c in TASKS.columns))
-            for n in range(n_new_tasks)
-        ]
-        source = rows[0] if n_new_tasks == 1 else union_all(*rows)
-        ctes.append(insert(TASKS).from_select([c.name for c in TASKS.columns], source).cte("n"))
+    # INSERT ... SELECT of bound rows (a multi-row VALUES would not be cacheable); new tasks and
+    # documents carry the ids drawn before (with the locking read, with their numbers)
+    for name, table, count in (("e", EVENTS, n_events), ("n", TASKS, n_new_tasks), ("d", DOCUMENTS, n_papers)):
+        if count:
+            ctes.append(_insert_bound_rows(table, name, count))
     values = {name: bindparam(f"c_{name}", type_=CASES.c[name].type) for name in case_columns}
     written = (
         update(CASES)
@@ -95,26 +90,38 @@ def _statement(shape: _Shape):
     return select(written.c.id).add_cte(*ctes)
 
 
-def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]], list[Task]]:
-    """The step's new events, changed tasks and new tasks (ids drawn); (None, [], []) when the session
-    holds anything else."""
+def _insert_bound_rows(table, name: str, count: int):
+    """INSERT INTO `table` of `count` rows whose every column is bound as <name><n>_<column>."""
+    rows = [
+        select(*(bindparam(f"{name}{n}_{c.name}", type_=c.type).label(c.name) for c in table.columns))
+        for n in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    return insert(table).from_select([c.name for c in table.columns], source).cte(name)
+
+
+def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]], list[Task], list[Document]]:
+    """The step's new events, changed tasks, new tasks and documents (ids drawn); (None, [], [], [])
+    when the session holds anything else."""
     session = db.session
     events = [o for o in session.new if isinstance(o, Event) and o.case_id == case.id]
     new_tasks = [o for o in session.new if isinstance(o, Task) and o.case_id == case.id and o.id is not None]
-    if len(events) + len(new_tasks) != len(session.new):
-        return None, [], []
+    papers = [o for o in session.new if isinstance(o, Document) and o.case_id == case.id and o.id is not None]
+    if len(events) + len(new_tasks) + len(papers) != len(session.new):
+        return None, [], [], []
     tasks = []
     for state in session.identity_map.all_states():
         obj = state.obj()
         if obj is case or obj is None or not state.modified:
             continue
         if not isinstance(obj, Task) or obj.case_id != case.id:
-            return None, [], []
+            return None, [], [], []
         values = _changes(obj)
         if values:
             tasks.append((obj, values))
     by_id = sorted(new_tasks, key=lambda t: t.id)
-    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id), by_id
+    papers.sort(key=lambda d: d.id)
+    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id), by_id, papers
 
 
 def _changes(obj: Any) -> dict:
@@ -133,7 +140,7 @@ def _changes(obj: Any) -> dict:
     return out
 
 
-def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], new_tasks: list[Task], version: int):
+def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], new_rows: list, version: int):
     """Tell the session that what was just written is the database's state (nothing left to flush).
 
     What the ORM's own flush does after writing (InstanceState._commit_all, not public API: pinned
@@ -141,7 +148,7 @@ def _written(case: Case, tasks: list[tuple[Task, dict]], events: list[Event], ne
     """
     for event in events:
         db.session.expunge(event)
-    mark_persistent(new_tasks)
+    mark_persistent(new_rows)
     set_committed_value(case, "state_version", version)
     for obj in (case, *(task for task, _ in tasks)):
         state = inspect(obj)

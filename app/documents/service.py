@@ -32,18 +32,34 @@ KINDS = tuple(TITLES)
 DOCUMENTS = Document.__table__
 
 
-def issue(*, case: Any, kind: str, actor: str, context: dict, at: datetime | None = None) -> Document:
+def draw(*, case: Any, kind: str, at: datetime, extra: tuple = (), params: dict | None = None) -> numbering.Drawn:
+    """The number (and on PostgreSQL the id) of the next document of `kind` for `case`, with `extra`
+    columns read in the same statement (the names the document prints)."""
+    return numbering.draw(department=case.department, kind=kind, at=at, extra=extra, params=params)
+
+
+def issue(
+    *,
+    case: Any,
+    kind: str,
+    actor: str,
+    context: dict,
+    at: datetime | None = None,
+    drawn: numbering.Drawn | None = None,
+) -> Document:
     """Number and render a document of `kind` for `case` now; store its bytes and audit their hash.
 
     `context` holds what the document shows (plain values, frozen now); `context["title"]` may
-    name the document more precisely (准予行政许可决定书).
+    name the document more precisely (准予行政许可决定书). `drawn`: its number, drawn already.
     """
     at = at or clock.now()
     title = context.get("title") or TITLES[kind]
-    number = numbering.next_number(department=case.department, kind=kind, at=at)
+    drawn = drawn or draw(case=case, kind=kind, at=at)
+    number = drawn.number
     body = render.html(kind, {**context, "title": title, "number": number, "seal": render.seal(case.department)})
     digest = hashlib.sha256(body).hexdigest()
     document = Document(
+        id=drawn.document_id,
         case_id=case.id,
         kind=kind,
         number=number,
@@ -54,7 +70,10 @@ def issue(*, case: Any, kind: str, actor: str, context: dict, at: datetime | Non
         sha256=digest,
         html=body,
     )
-    insert_now([document])  # its id, for the event; the case row is written by its step
+    if drawn.document_id is None:
+        insert_now([document])  # its id, for the event; the case row is written by its step
+    else:
+        db.session.add(document)  # its id drawn with its number: written with its step (cases/writeback.py)
     payload = {"document_id": document.id, "kind": kind, "number": number, "title": title, "sha256": digest}
     audit.record(case, "document_issued", actor=actor, at=at, payload=payload)
     return document

@@ -11,7 +11,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from tests.conftest import is_postgres
-from tests.factories import accept
+from tests.documents.helpers import documents_of, html_of
+from tests.factories import accept, work
 from tests.timekeeping import events as events_of
 
 
@@ -96,3 +97,45 @@ def test_a_complete_reads_case_tasks_and_state_in_one_locking_statement(app, as_
         assert len(step) == 2 and "nextval" in step[0], step
         assert {"insert into tasks", "insert into events", "update tasks", "update cases"} <= set(_writes(step[1:]))
     assert not [s for s in sent if s.startswith("update cases") and "state =" in s.split(" where ")[0]], sent
+
+
+def _decide_claimed(as_user) -> tuple[dict, dict]:
+    """A new case, its review and audit done, its decision claimed by the leader: (case, decide task)."""
+    case = accept(as_user)
+    task = work(
+        as_user, case["open_tasks"][0], {"opinion": "材料齐全", "needs_inspection": False}, user="market_reviewer1"
+    )
+    task = work(as_user, task["case"]["open_tasks"][0], {"opinion": "同意"}, user="market_chief")
+    decide = task["case"]["open_tasks"][0]
+    assert (
+        decide["name"] == "decide"
+        and as_user("market_leader").post(f"/api/tasks/{decide['id']}/claim").status_code == 200
+    )
+    return case, decide
+
+
+def test_a_complete_that_issues_a_document_adds_one_statement_and_writes_it_with_the_step(app, as_user):
+    """The decision (准予行政许可决定书): its number, its id and the names it prints are drawn in one
+    statement, and on PostgreSQL the document row goes out with the step's one write."""
+    leader = as_user("market_leader")
+    first, decide = _decide_claimed(as_user)  # the year's first decision also creates its number series
+    assert leader.post(f"/api/tasks/{decide['id']}/complete", json={"data": {"approved": True}}).status_code == 200
+    case, decide = _decide_claimed(as_user)
+    with statements(app) as sent:
+        response = leader.post(
+            f"/api/tasks/{decide['id']}/complete", json={"data": {"approved": True, "opinion": "同意"}}
+        )
+    assert response.status_code == 200, response.get_json()
+    numbers = []
+    for case_id in (first["id"], case["id"]):
+        decision = [d for d in documents_of(as_user, case_id) if d["kind"] == "decision"]
+        assert len(decision) == 1 and decision[0]["title"] == "准予行政许可决定书"
+        html = html_of(as_user, decision[0])
+        assert decision[0]["number"] in html and "市场监督管理局" in html  # the drawn number, the names read with it
+        numbers.append(decision[0]["number"])
+    assert [n[-5:] for n in numbers] == ["0001号", "0002号"], numbers
+    if is_postgres(app):
+        step = [s for s in sent if "api_tokens" not in s and "user_groups" not in s]
+        assert len(step) == 3, [s[:160] for s in step]  # the locking read, the document's draw, the step's write
+        assert "update document_sequences" in step[1] and "nextval" in step[1] and "departments" in step[1]
+        assert {"insert into documents", "insert into events", "update cases"} <= set(_writes(step[2:]))
