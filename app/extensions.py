@@ -52,6 +52,17 @@ def unit_of_work() -> Iterator[None]:
         raise
 
 
+def run_core(statement, params=None):
+    """Execute a Core statement (one that loads no ORM objects) in the session's transaction, below the
+    ORM layer: no autoflush, no ORM compile state, about 70 µs of CPU less than `db.session.execute`
+    (measured: 68 against 137 µs for a one-row read on PostgreSQL).
+
+    Only for statements that read nothing the session may hold unflushed: the hot path's locking reads,
+    its writes, and reads of other tables (document numbers, names).
+    """
+    return db.session.connection().execute(statement, params)
+
+
 def insert_now(objects: list) -> None:
     """INSERT new ORM objects of one class now, in one Core statement with RETURNING id, and keep them
     in the session as persistent: what `session.flush(objects)` does for them, without the unit of
@@ -71,7 +82,7 @@ def insert_now(objects: list) -> None:
     table = sa_inspect(type(objects[0])).local_table
     rows = [row_values(obj) for obj in objects]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=len(rows) > 1)
-    ids = session.execute(statement, rows).scalars().all()
+    ids = run_core(statement, rows).scalars().all()
     for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id
     mark_persistent(objects)

@@ -27,7 +27,7 @@ from app.cases.task_rows import close_special_procedure, sync
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, Run
 from app.errors import CaseIncident, Conflict, Forbidden, NotFound
-from app.extensions import db
+from app.extensions import db, run_core
 from app.identity.principal import Principal
 from app.matters import service as matters
 from app.matters.models import Matter
@@ -96,7 +96,7 @@ def accept(
         raise CaseIncident(str(exc), element=exc.element) from exc
     case.next_timer_at = run.next_timer_due()
     if pending is None and db.engine.dialect.name == "postgresql":  # number and timer in the INSERT
-        case.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence("cases", "id"))))
+        case.id = run_core(_NEXT_CASE_ID).scalar()
         case.number = number(case, now)
     db.session.add(case)
     db.session.flush()
@@ -126,6 +126,7 @@ def _is_supplement(run: Run, row: Task) -> bool:
     return row.form == "supplement" or any(f.type == "materials" for f in fields or ())
 
 
+_NEXT_CASE_ID = select(func.nextval(func.pg_get_serial_sequence("cases", "id")))  # built once
 _MATTER_AND_VERSION = (  # built once: the matter and the version its new cases start on, one read
     select(Matter, ProcessVersion)
     .outerjoin(ProcessVersion, and_(ProcessVersion.key == Matter.process_key, ProcessVersion.state == PUBLISHED))
@@ -235,9 +236,9 @@ def write_state(case_id: int, stored: tuple[bytes, str], *, new: bool = False) -
     """Store the workflow state: one INSERT for a new case, else one UPDATE of its state row."""
     state, version = stored
     if new:
-        db.session.execute(insert(STATE).values(case_id=case_id, state=state, format=version))
+        run_core(insert(STATE).values(case_id=case_id, state=state, format=version))
     else:
-        db.session.execute(update(STATE).where(STATE.c.case_id == case_id).values(state=state, format=version))
+        run_core(update(STATE).where(STATE.c.case_id == case_id).values(state=state, format=version))
 
 
 def close(

@@ -24,7 +24,7 @@ from app.audit.models import Event
 from app.cases.models import Case, CaseState
 from app.documents.models import Document
 from app.errors import Conflict
-from app.extensions import db, mark_persistent, row_values
+from app.extensions import db, mark_persistent, row_values, run_core
 from app.tasks.models import Task
 
 STATE, TASKS, EVENTS, CASES = CaseState.__table__, Task.__table__, Event.__table__, Case.__table__
@@ -53,7 +53,7 @@ def store(case: Case, state: bytes, version: str) -> bool:
         for n, obj in enumerate(objects):
             row = row_values(obj, with_id=True)
             params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
-    if db.session.execute(_statement(shape), params).first() is None:
+    if run_core(_statement(shape), params).first() is None:
         raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
     _written(case, tasks, events, [*new_tasks, *papers], seen + 1)
     return True

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.documents.models import DocumentSequence
-from app.extensions import db
+from app.extensions import db, run_core
 
 DEFAULT_PATTERN = "{department}{series}〔{year}〕{seq:04d}号"
 DEFAULT_DEPARTMENT_SHORT = {
@@ -82,10 +82,10 @@ def draw(
     series = series_of(kind)
     key = {"p_department": department, "p_series": series, "p_year": year}
     if db.engine.dialect.name == "postgresql":
-        row = db.session.execute(_drawing(extra), key | (params or {})).one()
+        row = run_core(_drawing(extra), key | (params or {})).one()
         seq = row.seq if row.seq is not None else _first_of_series(key)
         return Drawn(_formatted(department, series, year, seq), row.document_id, row)
-    row = db.session.execute(select(*extra), params or {}).one() if extra else None
+    row = run_core(select(*extra), params or {}).one() if extra else None
     return Drawn(_formatted(department, series, year, _draw(department, series, year)), None, row)
 
 
@@ -118,7 +118,7 @@ def _drawing(extra: tuple):
 def _draw(department: str, series: str, year: int) -> int:
     """Increment the sequence row (creating it at 0 first when missing) and return the new value."""
     key = {"p_department": department, "p_series": series, "p_year": year}
-    value = db.session.execute(_BUMP, key).scalar()
+    value = run_core(_BUMP, key).scalar()
     return value if value is not None else _first_of_series(key)
 
 
@@ -127,5 +127,5 @@ def _first_of_series(key: dict) -> int:
     then increment it."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     row = {"department": key["p_department"], "series": key["p_series"], "year": key["p_year"], "last": 0}
-    db.session.execute(insert(SEQUENCES).values(**row).on_conflict_do_nothing())
-    return db.session.execute(_BUMP, key).scalar_one()
+    run_core(insert(SEQUENCES).values(**row).on_conflict_do_nothing())
+    return run_core(_BUMP, key).scalar_one()

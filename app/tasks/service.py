@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.audit.models import Event
 from app.cases.models import Case
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.extensions import db
+from app.extensions import db, run_core
 from app.identity.principal import Principal
 from app.identity.service import get_user
 from app.notifications.service import notify
@@ -132,7 +132,7 @@ _HEAD = (
         Task.name,
         Task.title,
         Task.case_number,
-        Task.group,
+        Task.group.label("group"),  # the attribute name (the column is group_code): read below the ORM
         Task.state,
         Task.assignee,
         _AWAY,
@@ -153,7 +153,7 @@ def _locked(task_id: int, *, actor: Principal | None = None) -> _Head:
     params = {"task_id": task_id, "p_user": None, "p_now": None}
     if actor is not None:
         params |= {"p_user": actor.user_id, "p_now": clock.now()}
-    row = db.session.execute(_HEAD, params).first()
+    row = run_core(_HEAD, params).first()
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在 No such task.")
     return _Head(row.id, row.event_seq, row.last_hash, row)
@@ -228,7 +228,7 @@ def _change(head: _Head, task_id: int, values: dict, event: str, *, actor: str, 
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         (fused,) = _statements(dialect, verb)
-        return db.session.execute(fused, params | {f"e_{k}": v for k, v in row.items()}).first()
+        return run_core(fused, params | {f"e_{k}": v for k, v in row.items()}).first()
     task, chain_head = _statements(dialect, verb)
     won = db.session.scalars(task, params).first()
     if won is not None:
