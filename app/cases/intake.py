@@ -89,7 +89,7 @@ def _registered(principal: Principal, matter, applicant: dict, materials: list[d
     )
     db.session.add(case)
     db.session.flush()
-    case.number = runtime.number(case, now)
+    case.number = runtime.number(case.id, now)
     return case
 
 

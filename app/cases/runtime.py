@@ -27,7 +27,7 @@ from app.cases.task_rows import close_special_procedure, sync
 from app.deadlines import service as deadlines
 from app.engine.runtime import EngineError, Run
 from app.errors import CaseIncident, Conflict, Forbidden, NotFound
-from app.extensions import db, run_core
+from app.extensions import db, row_values, run_core
 from app.identity.principal import Principal
 from app.matters import service as matters
 from app.matters.models import Matter
@@ -95,23 +95,31 @@ def accept(
     except EngineError as exc:
         raise CaseIncident(str(exc), element=exc.element) from exc
     case.next_timer_at = run.next_timer_due()
-    if pending is None and db.engine.dialect.name == "postgresql":  # number and timer in the INSERT
-        case.id = run_core(_NEXT_CASE_ID).scalar()
-        case.number = number(case, now)
+    # PostgreSQL, a new case: its id and its first task's id are drawn first, and the case row goes out
+    # whole with its tasks, papers, state and events in one write at the end (writeback.store_new).
+    one_write = pending is None and _drawing_ids()
+    task_ids = None
+    if pending is None and db.engine.dialect.name == "postgresql":
+        drawn = run_core(_NEXT_CASE_AND_TASK_ID).one()
+        case.id, case.number = drawn.case_id, number(drawn.case_id, now)
+        task_ids = [drawn.task_id] if one_write else None
     db.session.add(case)
-    db.session.flush()
-    case.number = case.number or number(case, now)
+    if one_write:
+        row_values(case)  # its columns' defaults set now (the chain starts from them): the INSERT is last
+    else:
+        db.session.flush()
+        case.number = case.number or number(case.id, now)
     payload = {"number": case.number, "matter_code": matter.code, "process_key": version.key}
     payload |= {"process_version": version.version, "process_hash": version.hash, "data": start_data}
-    audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
-    created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=[])
-    # 受理通知书 (and 容缺受理告知书): issued in the step, so that one write carries the case and its papers.
-    supplement_due = next((t.due_at for t in created if _is_supplement(run, t)), None)
-    with db.session.no_autoflush:
+    with db.session.no_autoflush:  # the writes go out together, at the end
+        audit.record(case, "case_accepted", actor=principal.username, at=now, payload=payload | _deadlines(case))
+        created = sync(case=case, run=run, actor=principal.username, now=now, open_rows=[], task_ids=task_ids)
+        # 受理通知书 (and 容缺受理告知书): issued in the step, so that one write carries the case and its papers.
+        supplement_due = next((t.due_at for t in created if _is_supplement(run, t)), None)
         issued = papers.accepted(
             case, actor=principal.username, deferred=deferred, supplement_due=supplement_due, matter=matter
         )
-    store_run(case, run, actor=principal.username, now=now, new=True)
+        store_run(case, run, actor=principal.username, now=now, new=True)
     # What the acceptance's answer lists, known here: its open tasks and (a new case) all its papers.
     case.open_after_accept = sorted(created, key=lambda t: t.id)
     case.papers_issued = issued if pending is None else None  # a corrected case has its notice as well
@@ -126,7 +134,10 @@ def _is_supplement(run: Run, row: Task) -> bool:
     return row.form == "supplement" or any(f.type == "materials" for f in fields or ())
 
 
-_NEXT_CASE_ID = select(func.nextval(func.pg_get_serial_sequence("cases", "id")))  # built once
+_NEXT_CASE_AND_TASK_ID = select(  # built once
+    func.nextval(func.pg_get_serial_sequence("cases", "id")).label("case_id"),
+    func.nextval(func.pg_get_serial_sequence("tasks", "id")).label("task_id"),
+)
 _MATTER_AND_VERSION = (  # built once: the matter and the version its new cases start on, one read
     select(Matter, ProcessVersion)
     .outerjoin(ProcessVersion, and_(ProcessVersion.key == Matter.process_key, ProcessVersion.state == PUBLISHED))
@@ -177,9 +188,15 @@ def _case_values(
     )
 
 
-def number(case: Case, now: datetime) -> str:
+def number(case_id: int, now: datetime) -> str:
     """The receipt number (受理编号): the acceptance day in Beijing and the case id."""
-    return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case.id:07d}"
+    return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case_id:07d}"
+
+
+def _drawing_ids() -> bool:
+    """PostgreSQL outside a savepoint: a step's new rows take ids drawn before and go out with its one
+    write (inside a savepoint the ORM must know what it wrote, to undo it on a rollback to it)."""
+    return db.engine.dialect.name == "postgresql" and not db.session().in_nested_transaction()
 
 
 def _deadlines(case: Case) -> dict:
@@ -227,7 +244,8 @@ def store_run(case: Case, run: Run, *, actor: str, now: datetime, new: bool = Fa
                 filings.file_outcome(case=case, result=final, actor=actor, now=now)
             case.result = final
     state, version = run.dump()
-    if new or not writeback.store(case, state, version):  # one statement on PostgreSQL
+    written = writeback.store_new(case, state, version) if new else writeback.store(case, state, version)
+    if not written:  # one statement on PostgreSQL; elsewhere (and in unusual steps) the ORM's flush
         write_state(case.id, (state, version), new=new)
         db.session.flush()
 
@@ -318,7 +336,7 @@ def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] 
     serialized in one order and cannot deadlock each other. A read that had to wait for the lock is
     repeated (see `snapshot_seq`), so a step always runs on what the previous one stored.
     """
-    drawing = db.engine.dialect.name == "postgresql" and not db.session().in_nested_transaction()
+    drawing = _drawing_ids()
     statement = _LOCK_STEP_DRAWING_AN_ID if drawing else _LOCK_STEP
     rows = db.session.execute(statement, {"p_task_id": task_id}).all()
     if rows and rows[0].snapshot_seq != rows[0].Case.event_seq:

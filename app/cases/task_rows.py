@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from app import clock
 from app.audit import service as audit
@@ -17,7 +18,7 @@ from app.cases.models import Case
 from app.deadlines import service as deadlines
 from app.engine.runtime import ReadyTask, Run
 from app.errors import CaseIncident
-from app.extensions import db, insert_now
+from app.extensions import db, insert_now, run_core
 from app.tasks import groups
 from app.tasks import service as tasks
 from app.tasks.models import CANCELLED, READY, Task, case_columns
@@ -59,6 +60,8 @@ def sync(
                 row.id = drawn
             db.session.add_all(created)
         else:
+            if sa_inspect(case).pending:  # a new case not written yet (its rows reference it): now
+                db.session.flush()
             insert_now(created)  # their ids, for the events; the case row is written once, later
         for row in created:
             payload = {"name": row.name, "group": row.group}
@@ -125,4 +128,4 @@ def _enough(drawn: list[int], needed: int) -> list[int]:
     more = select(func.nextval(func.pg_get_serial_sequence("tasks", "id"))).select_from(
         func.generate_series(1, needed - len(drawn))
     )
-    return [*drawn, *db.session.scalars(more)]
+    return [*drawn, *run_core(more).scalars()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect, select, union_all, update
+from sqlalchemy import bindparam, cast, insert, inspect, select, union_all, update
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
 
 from app.audit.models import Event
@@ -59,6 +59,48 @@ def store(case: Case, state: bytes, version: str) -> bool:
     return True
 
 
+def store_new(case: Case, state: bytes, version: str) -> bool:
+    """A new case (accepted, its id drawn): the case row, its state, its tasks, its papers and their
+    events in one statement; False (nothing done) when it cannot."""
+    if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
+        return False
+    if not inspect(case).pending:
+        return False
+    session = db.session
+    events = [o for o in session.new if isinstance(o, Event) and o.case_id == case.id]
+    new_tasks = [o for o in session.new if isinstance(o, Task) and o.case_id == case.id and o.id is not None]
+    papers = [o for o in session.new if isinstance(o, Document) and o.case_id == case.id and o.id is not None]
+    if 1 + len(events) + len(new_tasks) + len(papers) != len(session.new):
+        return False
+    case.state_version = 1  # what the ORM's versioned INSERT would write
+    params = {"p_case": case.id, "p_state": state, "p_format": version}
+    for prefix, table, objects in (("c", CASES, [case]), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)):
+        for n, obj in enumerate(objects):
+            row = row_values(obj, with_id=True)
+            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
+    events.sort(key=lambda e: e.seq)
+    for n, event in enumerate(events):
+        params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
+    run_core(_new_case_statement((len(events), len(new_tasks), len(papers))), params).one()
+    for event in events:
+        db.session.expunge(event)
+    mark_persistent([case, *sorted(new_tasks, key=lambda t: t.id), *sorted(papers, key=lambda d: d.id)])
+    return True
+
+
+@cache
+def _new_case_statement(shape: tuple[int, int, int]):
+    """The one statement that writes a new case of this shape (numbers of events, tasks, documents)."""
+    n_events, n_new_tasks, n_papers = shape
+    written = _insert_bound_rows(CASES, "c", 1, returning=CASES.c.id)
+    state = insert(STATE).values(case_id=bindparam("p_case"), state=bindparam("p_state"), format=bindparam("p_format"))
+    ctes = [state.cte("s")]
+    for name, table, count in (("e", EVENTS, n_events), ("n", TASKS, n_new_tasks), ("d", DOCUMENTS, n_papers)):
+        if count:
+            ctes.append(_insert_bound_rows(table, name, count))
+    return select(written.c.id).add_cte(*ctes)
+
+
 @cache
 def _statement(shape: _Shape):
     """The one statement of a step of this shape (changed case columns, changed columns per task,
@@ -90,14 +132,16 @@ def _statement(shape: _Shape):
     return select(written.c.id).add_cte(*ctes)
 
 
-def _insert_bound_rows(table, name: str, count: int):
+def _insert_bound_rows(table, name: str, count: int, returning=None):
     """INSERT INTO `table` of `count` rows whose every column is bound as <name><n>_<column>."""
+    # Each value cast to its column's type: in a UNION ALL of rows, NULLs would otherwise be text.
     rows = [
-        select(*(bindparam(f"{name}{n}_{c.name}", type_=c.type).label(c.name) for c in table.columns))
+        select(*(cast(bindparam(f"{name}{n}_{c.name}", type_=c.type), c.type).label(c.name) for c in table.columns))
         for n in range(count)
     ]
     source = rows[0] if count == 1 else union_all(*rows)
-    return insert(table).from_select([c.name for c in table.columns], source).cte(name)
+    statement = insert(table).from_select([c.name for c in table.columns], source)
+    return (statement.returning(returning) if returning is not None else statement).cte(name)
 
 
 def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]], list[Task], list[Document]]:

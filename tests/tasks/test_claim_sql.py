@@ -12,7 +12,7 @@ from sqlalchemy import event
 from app.extensions import db
 from tests.conftest import is_postgres
 from tests.documents.helpers import documents_of, html_of
-from tests.factories import accept, work
+from tests.factories import accept, application, work
 from tests.timekeeping import events as events_of
 
 
@@ -139,3 +139,36 @@ def test_a_complete_that_issues_a_document_adds_one_statement_and_writes_it_with
         assert len(step) == 3, [s[:160] for s in step]  # the locking read, the document's draw, the step's write
         assert "update document_sequences" in step[1] and "nextval" in step[1] and "departments" in step[1]
         assert {"insert into documents", "insert into events", "update cases"} <= set(_writes(step[2:]))
+
+
+def test_an_acceptance_writes_the_case_whole_in_one_statement(app, as_user):
+    """On PostgreSQL: the matter and its version read, the case's and its first task's ids drawn, the
+    receipt's number, id and names drawn, then one write: the case row (its chain head final), its
+    state, its task, its receipt and their events (four statements). With deferred materials: two
+    tasks (one more id drawn) and two papers."""
+    clerk = as_user("window1")
+    deferring = application(materials=["食品经营许可申请书", "营业执照复印件", "法定代表人身份证明"])
+    assert clerk.post("/api/cases", json=deferring).status_code == 201  # the year's number series exist
+    for body, tasks, papers in (
+        (application(), ["review"], ["receipt"]),
+        (deferring, ["review", "supplement"], ["receipt", "deferral_notice"]),
+    ):
+        with statements(app) as sent:
+            response = clerk.post("/api/cases", json=body)
+        assert response.status_code == 201, response.get_json()
+        case = response.get_json()
+        assert sorted(t["name"] for t in case["open_tasks"]) == tasks
+        assert [d["kind"] for d in documents_of(as_user, case["id"])] == papers
+        verified = as_user("auditor").get(f"/api/audit/verify?case_id={case['id']}").get_json()
+        assert verified["intact"] is True and verified["events_checked"] == 1 + len(tasks) + len(papers), verified
+        review = next(t for t in case["open_tasks"] if t["name"] == "review")
+        done = work(as_user, review, {"opinion": "材料齐全", "needs_inspection": False}, user="market_reviewer1")
+        assert done["state"] == "completed"  # the rows written whole are the rows the next step works on
+        if is_postgres(app):
+            step = [s for s in sent if "api_tokens" not in s and "user_groups" not in s]
+            # the matter, the ids (one more read when a second task opens), a read per paper, the write
+            assert len(step) == 3 + (len(tasks) > 1) + len(papers), [s[:120] for s in step]
+            written = {"insert into cases", "insert into case_state", "insert into tasks", "insert into events"}
+            assert written | {"insert into documents"} <= set(_writes(step[-1:])), step[-1][:300]
+            assert not _writes(step[:-1]) or set(_writes(step[:-1])) == {"update document_sequences"}
+            assert not [s for s in step if s.startswith("update cases")]  # the chain head goes out in the INSERT
