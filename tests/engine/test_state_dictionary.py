@@ -17,6 +17,7 @@ from app.engine.parser import load_definition
 from app.engine.runtime import Run
 from config import BASE_DIR
 from tests.engine.test_runtime import FACTS, FOOD, START
+from tests.processes.bpmn_builder import HEAD
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +105,43 @@ def test_task_data_that_looks_like_ids_or_places_comes_back_as_it_was(value):
     again = Run.load(FOOD, state, version, facts=FACTS)
     assert again.data["review"]["opinion"] == value
     assert serializer.dump_plain(again.workflow) == serializer.dump_plain(run.workflow)
+
+
+SUBPROCESS = f"""{HEAD}
+  <bpmn:process id="with_subprocess" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="market.review">
+      <bpmn:flowNodeRef>before</bpmn:flowNodeRef><bpmn:flowNodeRef>after</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="before" />
+    <bpmn:userTask id="before"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="before" targetRef="sub" />
+    <bpmn:subProcess id="sub"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:startEvent id="sub_start"><bpmn:outgoing>s0</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="s0" sourceRef="sub_start" targetRef="sub_end" />
+      <bpmn:endEvent id="sub_end"><bpmn:incoming>s0</bpmn:incoming></bpmn:endEvent>
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="after" />
+    <bpmn:userTask id="after"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_an_embedded_subprocess_round_trips_through_every_step():
+    """Its own tasks are written by the engine's converter with ids as text, beside the id table."""
+    definition = load_definition(SUBPROCESS)
+    run = Run.start(definition, {"matter_code": "X"})
+    names, subprocesses = [], 0
+    while not run.completed:
+        state, version = run.dump()
+        assert "/spec-free-3/" in version
+        again = Run.load(definition, state, version)
+        assert serializer.dump_plain(again.workflow) == serializer.dump_plain(run.workflow)
+        assert len(again.workflow.subprocesses) == len(run.workflow.subprocesses)
+        subprocesses = max(subprocesses, len(again.workflow.subprocesses))
+        run = again
+        task = run.ready_tasks()[0]
+        names.append(task.spec.name)
+        run.complete(task.id, {"opinion": "同意"})
+    assert names == ["before", "after"] and subprocesses == 1
