@@ -36,6 +36,10 @@ REFUSED_TASKS = {
     "receiveTask": "不支持接收任务 receive tasks are not supported",
     "callActivity": "暂不支持调用活动 call activities are not supported",
 }
+# A person's step inside an embedded sub-process: the platform's task rows, forms and groups follow the
+# process's own user tasks only (a case reaching one would have nobody to do it).
+NESTED_HUMAN_TASK = "暂不支持子流程内的人工任务，请放在主流程中 user tasks inside a sub-process are not supported"
+SUB_PROCESSES = ("subProcess", "transaction", "adHocSubProcess")
 RESULTS = ("approved", "rejected", "revoked")
 # The numbered document a finished step issues (its `document` property): app/cases/papers.py.
 STEP_DOCUMENTS = ("decision", "delivery_receipt")
@@ -79,6 +83,8 @@ def problems(root: etree._Element, *, groups: frozenset[str]) -> list[Problem]:
         qname = etree.QName(el)
         if qname.namespace == BPMN_NS and qname.localname in REFUSED_TASKS:
             out.append(Problem("error", REFUSED_TASKS[qname.localname], el.get("id"), el.sourceline))
+        elif qname.namespace == BPMN_NS and qname.localname == "userTask" and _inside_sub_process(el):
+            out.append(Problem("error", NESTED_HUMAN_TASK, el.get("id"), el.sourceline))
         elif qname.namespace == SPIFF_NS and qname.localname in ("preScript", "postScript"):
             message = "不允许前置/后置脚本 pre- and post-scripts are not allowed"
             out.append(Problem("error", message, element_of(el), el.sourceline))
@@ -87,6 +93,12 @@ def problems(root: etree._Element, *, groups: frozenset[str]) -> list[Problem]:
     out += _gateway_problems(root)
     out += _loop_marker_problems(root)
     return out
+
+
+def _inside_sub_process(el: etree._Element) -> bool:
+    return any(
+        etree.QName(a).namespace == BPMN_NS and etree.QName(a).localname in SUB_PROCESSES for a in el.iterancestors()
+    )
 
 
 def _foreign_extensions(root: etree._Element) -> Iterable[Problem]:

@@ -70,6 +70,12 @@ NO_EXIT = loop_process("no_exit").replace(
     b'<bpmn:sequenceFlow id="f_out" sourceRef="end" targetRef="end">',
 )
 
+NESTED = """<bpmn:subProcess id="sub">
+      <bpmn:startEvent id="sub_start"><bpmn:outgoing>s0</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="s0" sourceRef="sub_start" targetRef="nested_review" />
+      <bpmn:userTask id="nested_review" name="子流程审查"><bpmn:incoming>s0</bpmn:incoming></bpmn:userTask>
+    </bpmn:subProcess>"""
+
 # name -> (bytes, [(severity, element or None, text in the message, text on the reported line or None)])
 RULES = {
     "not_well_formed": (process("nwf").replace(b"</bpmn:laneSet>", b"", 1), [("error", None, "not well-formed", None)]),
@@ -146,6 +152,10 @@ RULES = {
     "plain_task": (
         process("plain", extra='<bpmn:task id="plain_step" />'),
         [("error", "plain_step", "bpmn:task", "plain_step")],
+    ),
+    "user_task_in_sub_process": (
+        process("nested", extra=NESTED),
+        [("error", "nested_review", "sub-process", 'id="nested_review"')],
     ),
     "manual_task": (
         process("manual", extra='<bpmn:manualTask id="by_hand" />'),
