@@ -4,6 +4,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from app.errors import CaseIncident
+from app.schemas import IdRef
 
 
 def register(app: Flask, api: Api) -> None:
@@ -26,6 +27,7 @@ def register(app: Flask, api: Api) -> None:
     from app.web import register as register_pages
 
     app.url_map.converters["int"] = hygiene.IdConverter  # before any rule is added
+    api.register_field(IdRef, None, None)  # no "type": its anyOf says integer or digits
     modules = (
         health,
         identity_api,

@@ -1,6 +1,8 @@
 """Schemas shared by every domain's API."""
 
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.clock import DISPLAY_ZONE
 
@@ -24,6 +26,31 @@ class Id(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
+
+
+class IdRef(fields.Field):
+    """An id in a request body: the string other answers give it as ("14"), or the plain integer.
+
+    Exactly what the OpenAPI document states, no more (no " 14", "+14", "1_4" or "014", which Python's
+    int() would take): an integer 1..2**31-1, or a string of 1 to 9 digits without a leading zero."""
+
+    PATTERN = re.compile(r"[1-9][0-9]{0,8}")
+    OPENAPI = {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"},
+        ]
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={**self.OPENAPI, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self.PATTERN.fullmatch(value):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+            return value
+        raise ValidationError("不是有效的编号 Not a valid id (1..2147483647, or its digits as a string).")
 
 
 class LocalDateTime(fields.DateTime):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import Id, LocalDateTime, PageArgs
+from app.schemas import Id, IdRef, LocalDateTime, PageArgs
 from app.supervision.models import COLORS, FILING_KINDS
 from app.supervision.stats import BY
 
@@ -40,15 +40,10 @@ class CardArgs(PageArgs):
     department = fields.String(validate=validate.Length(max=40))
 
 
-ID_MAX = 2_147_483_647
-
-
 class NewCardSchema(Schema):
-    # Ids are opaque strings on the wire: "4" and 4 both load; beyond the id range nothing can match.
-    case_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=ID_MAX))
-    task_id = fields.Integer(
-        load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1, max=ID_MAX)
-    )
+    # Ids are opaque strings on the wire: "4" (as other answers give it) and 4 both load.
+    case_id = IdRef(required=True)
+    task_id = IdRef(load_default=None, allow_none=True)
     color = fields.String(required=True, validate=validate.OneOf(COLORS))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     answer_days = fields.Integer(load_default=3, validate=validate.Range(min=1, max=60))

@@ -151,3 +151,24 @@ def test_an_unanswered_card_escalates_once_to_the_department_leader(app, as_user
     assert original["escalated_to"] == red[0]["id"]
     assert [n["kind"] for n in notifications(as_user, "market_leader")].count("card_escalated") == 1
     assert len(events(as_user, case["id"], "card_escalated")) == 1
+
+
+def test_a_card_names_its_case_by_id_as_a_string_or_an_integer_and_nothing_looser(as_user, app):
+    """Ids in a body load exactly as the OpenAPI document states (app.schemas.IdRef): "14" as other
+    answers give it, or 14; not the forms Python's int() also takes (" 14", "+14", "1_4", "014")."""
+    from tests.conftest import row_counts
+
+    case = accept(as_user)
+    supervisor = as_user("supervisor")
+    for case_id in (case["id"], int(case["id"])):
+        made = supervisor.post("/api/supervision/cards", json={"case_id": case_id, "color": "blue", "reason": "请说明"})
+        assert made.status_code == 201 and made.get_json()["case_id"] == case["id"], made.get_json()
+    before = row_counts(app)
+    for bad in (f" {case['id']}", f"+{case['id']}", f"0{case['id']}", "1_0", True, 0, -1, 2**31, 1.0, "", None):
+        refused = supervisor.post("/api/supervision/cards", json={"case_id": bad, "color": "blue", "reason": "请说明"})
+        assert refused.status_code == 422 and "case_id" in refused.get_json()["errors"], (bad, refused.get_json())
+    assert row_counts(app) == before
+    spec = as_user("auditor").get("/api/openapi.json").get_json()
+    assert (
+        spec["components"]["schemas"]["NewCard"]["properties"]["case_id"]["anyOf"][1]["pattern"] == "^[1-9][0-9]{0,8}$"
+    )
