@@ -76,6 +76,8 @@ def _example(schema: dict, doc: dict):
         return _example(doc["components"]["schemas"][name], doc)
     if "enum" in schema:
         return schema["enum"][0]
+    if "anyOf" in schema:  # an id: an integer or its digits (app.schemas.IdRef)
+        return _example(schema["anyOf"][0], doc)
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         required = set(schema.get("required", []))
