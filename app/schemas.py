@@ -34,11 +34,12 @@ class IdRef(fields.Field):
     Exactly what the OpenAPI document states, no more (no " 14", "+14", "1_4" or "014", which Python's
     int() would take): an integer 1..2**31-1, or a string of 1 to 9 digits without a leading zero."""
 
-    PATTERN = re.compile(r"[1-9][0-9]{0,8}")
+    DIGITS = "[1-9][0-9]{0,8}"
+    PATTERN = re.compile(DIGITS)
     OPENAPI = {
         "anyOf": [
             {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-            {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"},
+            {"type": "string", "pattern": f"^{DIGITS}$"},
         ]
     }
 

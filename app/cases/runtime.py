@@ -97,7 +97,7 @@ def accept(
     case.next_timer_at = run.next_timer_due()
     # PostgreSQL, a new case: its id and its first task's id are drawn first, and the case row goes out
     # whole with its tasks, papers, state and events in one write at the end (writeback.store_new).
-    one_write = pending is None and _drawing_ids()
+    one_write = pending is None and writeback.applies()
     task_ids = None
     if pending is None and db.engine.dialect.name == "postgresql":
         drawn = run_core(_NEXT_CASE_AND_TASK_ID).one()
@@ -191,12 +191,6 @@ def _case_values(
 def number(case_id: int, now: datetime) -> str:
     """The receipt number (受理编号): the acceptance day in Beijing and the case id."""
     return f"YC{now.astimezone(clock.SHANGHAI):%Y%m%d}{case_id:07d}"
-
-
-def _drawing_ids() -> bool:
-    """PostgreSQL outside a savepoint: a step's new rows take ids drawn before and go out with its one
-    write (inside a savepoint the ORM must know what it wrote, to undo it on a rollback to it)."""
-    return db.engine.dialect.name == "postgresql" and not db.session().in_nested_transaction()
 
 
 def _deadlines(case: Case) -> dict:
@@ -336,7 +330,7 @@ def _lock_step(task_id: int) -> tuple[Case, Task, list[Task], tuple[bytes, str] 
     serialized in one order and cannot deadlock each other. A read that had to wait for the lock is
     repeated (see `snapshot_seq`), so a step always runs on what the previous one stored.
     """
-    drawing = _drawing_ids()
+    drawing = writeback.applies()
     statement = _LOCK_STEP_DRAWING_AN_ID if drawing else _LOCK_STEP
     rows = db.session.execute(statement, {"p_task_id": task_id}).all()
     if rows and rows[0].snapshot_seq != rows[0].Case.event_seq:

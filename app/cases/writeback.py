@@ -32,10 +32,15 @@ DOCUMENTS = Document.__table__
 _Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int, int, int]
 
 
+def applies() -> bool:
+    """PostgreSQL outside a savepoint: a step's new rows take ids drawn before and go out with its one
+    write. Inside a savepoint the ORM must know what it wrote, to undo it on a rollback to it."""
+    return db.engine.dialect.name == "postgresql" and not db.session().in_nested_transaction()
+
+
 def store(case: Case, state: bytes, version: str) -> bool:
     """Write the step's changes and the state in one statement; False (nothing done) when it cannot."""
-    # Inside a savepoint the ORM must know what it wrote, to undo it on a rollback to the savepoint.
-    if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
+    if not applies():
         return False
     events, tasks, new_tasks, papers = _step_objects(case)
     if events is None:
@@ -47,12 +52,7 @@ def store(case: Case, state: bytes, version: str) -> bool:
     params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
         params |= {f"t{n}_id": task.id} | {f"t{n}_{name}": value for name, value in values.items()}
-    for n, event in enumerate(events):
-        params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
-    for prefix, table, objects in (("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)):
-        for n, obj in enumerate(objects):
-            row = row_values(obj, with_id=True)
-            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
+    params |= _bound_rows(("e", EVENTS, events), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers))
     if run_core(_statement(shape), params).first() is None:
         raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
     _written(case, tasks, events, [*new_tasks, *papers], seen + 1)
@@ -62,30 +62,46 @@ def store(case: Case, state: bytes, version: str) -> bool:
 def store_new(case: Case, state: bytes, version: str) -> bool:
     """A new case (accepted, its id drawn): the case row, its state, its tasks, its papers and their
     events in one statement; False (nothing done) when it cannot."""
-    if db.engine.dialect.name != "postgresql" or db.session().in_nested_transaction():
+    if not applies() or not inspect(case).pending:
         return False
-    if not inspect(case).pending:
+    pending = _new_objects(case)
+    if pending is None:
         return False
-    session = db.session
-    events = [o for o in session.new if isinstance(o, Event) and o.case_id == case.id]
-    new_tasks = [o for o in session.new if isinstance(o, Task) and o.case_id == case.id and o.id is not None]
-    papers = [o for o in session.new if isinstance(o, Document) and o.case_id == case.id and o.id is not None]
-    if 1 + len(events) + len(new_tasks) + len(papers) != len(session.new):
-        return False
+    events, new_tasks, papers = pending
     case.state_version = 1  # what the ORM's versioned INSERT would write
     params = {"p_case": case.id, "p_state": state, "p_format": version}
-    for prefix, table, objects in (("c", CASES, [case]), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)):
-        for n, obj in enumerate(objects):
-            row = row_values(obj, with_id=True)
-            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
-    events.sort(key=lambda e: e.seq)
-    for n, event in enumerate(events):
-        params |= {f"e{n}_{column.name}": getattr(event, column.key) for column in EVENTS.columns}
+    params |= _bound_rows(
+        ("c", CASES, [case]), ("e", EVENTS, events), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)
+    )
     run_core(_new_case_statement((len(events), len(new_tasks), len(papers))), params).one()
     for event in events:
         db.session.expunge(event)
-    mark_persistent([case, *sorted(new_tasks, key=lambda t: t.id), *sorted(papers, key=lambda d: d.id)])
+    mark_persistent([case, *new_tasks, *papers])
     return True
+
+
+def _new_objects(case: Case) -> tuple[list[Event], list[Task], list[Document]] | None:
+    """The session's new objects of the case's step: its events (by seq), its new tasks and documents
+    (their ids drawn, by id); None when the session holds any other new object (the case itself aside)."""
+    new = db.session.new
+    events = sorted((o for o in new if isinstance(o, Event) and o.case_id == case.id), key=lambda e: e.seq)
+    drawn = [o for o in new if isinstance(o, Task | Document) and o.case_id == case.id and o.id is not None]
+    tasks = sorted((o for o in drawn if isinstance(o, Task)), key=lambda t: t.id)
+    papers = sorted((o for o in drawn if isinstance(o, Document)), key=lambda d: d.id)
+    if len(events) + len(drawn) + (case in new) != len(new):
+        return None
+    return events, tasks, papers
+
+
+def _bound_rows(*groups: tuple[str, Any, list]) -> dict:
+    """The values `_insert_bound_rows` binds: <prefix><n>_<column> for each object of each group
+    (prefix, table, objects); every column the object does not set takes its default."""
+    params = {}
+    for prefix, table, objects in groups:
+        for n, obj in enumerate(objects):
+            row = row_values(obj, with_id=True)
+            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
+    return params
 
 
 @cache
@@ -147,14 +163,12 @@ def _insert_bound_rows(table, name: str, count: int, returning=None):
 def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict]], list[Task], list[Document]]:
     """The step's new events, changed tasks, new tasks and documents (ids drawn); (None, [], [], [])
     when the session holds anything else."""
-    session = db.session
-    events = [o for o in session.new if isinstance(o, Event) and o.case_id == case.id]
-    new_tasks = [o for o in session.new if isinstance(o, Task) and o.case_id == case.id and o.id is not None]
-    papers = [o for o in session.new if isinstance(o, Document) and o.case_id == case.id and o.id is not None]
-    if len(events) + len(new_tasks) + len(papers) != len(session.new):
+    pending = _new_objects(case)
+    if pending is None:
         return None, [], [], []
+    events, new_tasks, papers = pending
     tasks = []
-    for state in session.identity_map.all_states():
+    for state in db.session.identity_map.all_states():
         obj = state.obj()
         if obj is case or obj is None or not state.modified:
             continue
@@ -163,9 +177,7 @@ def _step_objects(case: Case) -> tuple[list[Event] | None, list[tuple[Task, dict
         values = _changes(obj)
         if values:
             tasks.append((obj, values))
-    by_id = sorted(new_tasks, key=lambda t: t.id)
-    papers.sort(key=lambda d: d.id)
-    return sorted(events, key=lambda e: e.seq), sorted(tasks, key=lambda pair: pair[0].id), by_id, papers
+    return events, sorted(tasks, key=lambda pair: pair[0].id), new_tasks, papers
 
 
 def _changes(obj: Any) -> dict:

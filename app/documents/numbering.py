@@ -67,15 +67,10 @@ class Drawn:
     row: Row | None  # the extra columns the caller asked to read in the same statement
 
 
-def next_number(*, department: str, kind: str, at: datetime | None = None) -> str:
-    """The next number of `kind` for `department` in the year of `at` (Beijing time), in this transaction."""
-    return draw(department=department, kind=kind, at=at).number
-
-
 def draw(
     *, department: str, kind: str, at: datetime | None = None, extra: tuple = (), params: dict[str, Any] | None = None
 ) -> Drawn:
-    """The next number of `kind` for `department` in the year of `at`, in this transaction; on
+    """The next number of `kind` for `department` in the year of `at` (Beijing time), in this transaction; on
     PostgreSQL also the new document's id, and `extra` (scalar columns over `params`) read in the
     same statement: a document costs one statement before its INSERT, which goes out with its step."""
     year = (at or clock.now()).astimezone(clock.SHANGHAI).year
@@ -101,9 +96,7 @@ _KEY = (
     SEQUENCES.c.year == bindparam("p_year"),
 )
 _BUMP = update(SEQUENCES).where(*_KEY).values(last=SEQUENCES.c.last + 1).returning(SEQUENCES.c.last)  # built once
-
-
-_BUMPED = update(SEQUENCES).where(*_KEY).values(last=SEQUENCES.c.last + 1).returning(SEQUENCES.c.last).cte("bumped")
+_BUMPED = _BUMP.cte("bumped")
 _NEW_DOCUMENT_ID = select(func.nextval(func.pg_get_serial_sequence("documents", "id"))).scalar_subquery()
 
 

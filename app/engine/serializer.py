@@ -157,8 +157,7 @@ _TASK_CLASS = _TASK_CONVERTER.target_class
 
 def dump_plain(workflow: BpmnWorkflow) -> bytes:
     """The workflow's state (no spec) as compact JSON, uncompressed."""
-    dct = _converter.to_dict(workflow)
-    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse).encode("utf-8")
+    return _json(_converter.to_dict(workflow))
 
 
 def dump(workflow: BpmnWorkflow, *, process_key: str) -> tuple[bytes, str]:
@@ -178,7 +177,11 @@ def tabled_plain(workflow: BpmnWorkflow) -> tuple[bytes, bytes] | None:
     if tabled is None or len(tabled[0]) // 16 > 0xFFFF:
         return None
     table, dct = tabled
-    return table, json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse).encode("utf-8")
+    return table, _json(dct)
+
+
+def _json(dct: dict) -> bytes:
+    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_refuse).encode("utf-8")
 
 
 def load(state: bytes, version: str, definition: Definition) -> BpmnWorkflow:
