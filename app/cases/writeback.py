@@ -14,10 +14,11 @@ flushes as usual. The result is the same rows either way.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, cast, insert, inspect, select, union_all, update
+from sqlalchemy import JSON, LargeBinary, Text, bindparam, cast, func, insert, inspect, literal_column, select, update
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
 
 from app.audit.models import Event
@@ -26,10 +27,11 @@ from app.documents.models import Document
 from app.errors import Conflict
 from app.extensions import db, mark_persistent, row_values, run_core
 from app.tasks.models import Task
+from app.types import UTCDateTime, column_json
 
 STATE, TASKS, EVENTS, CASES = CaseState.__table__, Task.__table__, Event.__table__, Case.__table__
 DOCUMENTS = Document.__table__
-_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], int, int, int]
+_Shape = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], bool, bool, bool]
 
 
 def applies() -> bool:
@@ -47,7 +49,7 @@ def store(case: Case, state: bytes, version: str) -> bool:
         return False
     case_values = _changes(case)
     seen = case.state_version
-    shape = (tuple(case_values), tuple(tuple(v) for _, v in tasks), len(events), len(new_tasks), len(papers))
+    shape = (tuple(case_values), tuple(tuple(v) for _, v in tasks), bool(events), bool(new_tasks), bool(papers))
     params = {"p_case": case.id, "p_seen": seen, "p_version": seen + 1, "p_state": state, "p_format": version}
     params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
@@ -73,7 +75,7 @@ def store_new(case: Case, state: bytes, version: str) -> bool:
     params |= _bound_rows(
         ("c", CASES, [case]), ("e", EVENTS, events), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)
     )
-    run_core(_new_case_statement((len(events), len(new_tasks), len(papers))), params).one()
+    run_core(_new_case_statement((bool(events), bool(new_tasks), bool(papers))), params).one()
     for event in events:
         db.session.expunge(event)
     mark_persistent([case, *new_tasks, *papers])
@@ -94,35 +96,83 @@ def _new_objects(case: Case) -> tuple[list[Event], list[Task], list[Document]] |
 
 
 def _bound_rows(*groups: tuple[str, Any, list]) -> dict:
-    """The values `_insert_bound_rows` binds: <prefix><n>_<column> for each object of each group
-    (prefix, table, objects); every column the object does not set takes its default."""
-    params = {}
-    for prefix, table, objects in groups:
-        for n, obj in enumerate(objects):
-            row = row_values(obj, with_id=True)
-            params |= {f"{prefix}{n}_{column.name}": row[column.key] for column in table.columns}
-    return params
+    """The values `_insert_rows` binds: for each group (prefix, table, objects), one parameter
+    `r_<prefix>` holding the objects' rows as one JSON array (every column the object does not set
+    takes its default).
+
+    One parameter per table instead of one per column of every row: the step's write binds a few
+    dozen values rather than a hundred or more, each of which SQLAlchemy's and psycopg's adapters
+    would handle one by one (and past 50 parameters psycopg re-parses the statement every time).
+    """
+    return {f"r_{prefix}": _rows_json(table, objects) for prefix, table, objects in groups if objects}
+
+
+def _rows_json(table, objects: list) -> str:
+    """The objects' rows as a JSON array of objects keyed by column name, each value in the form
+    PostgreSQL's input for the column's type reads: aware datetimes as ISO 8601 in UTC, bytes in bytea's
+    hex form; JSON columns as nested JSON, written as `column_json` writes them (the database keeps the
+    text of a json value as given)."""
+    plan = _json_plan(table)
+    rows = []
+    for obj in objects:
+        row = row_values(obj, with_id=True)
+        rows.append({name: convert(row[key], name) if convert else row[key] for name, key, convert in plan})
+    return column_json(rows)
 
 
 @cache
-def _new_case_statement(shape: tuple[int, int, int]):
-    """The one statement that writes a new case of this shape (numbers of events, tasks, documents)."""
-    n_events, n_new_tasks, n_papers = shape
-    written = _insert_bound_rows(CASES, "c", 1, returning=CASES.c.id)
+def _json_plan(table) -> tuple[tuple[str, str, Any], ...]:
+    """(column name, column key, converter or None) for each column of `table`."""
+
+    def kind(column):
+        if isinstance(column.type, UTCDateTime):
+            return _json_datetime
+        if isinstance(column.type, LargeBinary):
+            return _json_bytes
+        if isinstance(column.type, JSON):
+            return _json_document
+        return None
+
+    return tuple((column.name, column.key, kind(column)) for column in table.columns)
+
+
+def _json_datetime(value: datetime | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"{name}: naive datetime refused, use app.clock")  # as UTCDateTime refuses it
+    return value.astimezone(UTC).isoformat()
+
+
+def _json_bytes(value: bytes | None, name: str) -> str | None:
+    return None if value is None else "\\x" + bytes(value).hex()
+
+
+def _json_document(value: Any, name: str) -> Any:
+    if value is None:  # the ORM would write JSON null; every JSON column of these tables is NOT NULL
+        raise ValueError(f"{name}: None is not a value for a JSON column here")
+    return value
+
+
+@cache
+def _new_case_statement(shape: tuple[bool, bool, bool]):
+    """The one statement that writes a new case of this shape (whether it has events, tasks, documents)."""
+    has_events, has_new_tasks, has_papers = shape
+    written = _insert_rows(CASES, "c", returning=CASES.c.id)
     state = insert(STATE).values(case_id=bindparam("p_case"), state=bindparam("p_state"), format=bindparam("p_format"))
     ctes = [state.cte("s")]
-    for name, table, count in (("e", EVENTS, n_events), ("n", TASKS, n_new_tasks), ("d", DOCUMENTS, n_papers)):
-        if count:
-            ctes.append(_insert_bound_rows(table, name, count))
+    for name, table, present in (("e", EVENTS, has_events), ("n", TASKS, has_new_tasks), ("d", DOCUMENTS, has_papers)):
+        if present:
+            ctes.append(_insert_rows(table, name))
     return select(written.c.id).add_cte(*ctes)
 
 
 @cache
 def _statement(shape: _Shape):
     """The one statement of a step of this shape (changed case columns, changed columns per task,
-    numbers of events, new tasks and documents), built once per process; every value is bound per
+    whether there are events, new tasks and documents), built once per process; every value is bound per
     request (no bound name is a column name, or an UPDATE inside would take it for a value to set)."""
-    case_columns, task_columns, n_events, n_new_tasks, n_papers = shape
+    case_columns, task_columns, has_events, has_new_tasks, has_papers = shape
     ctes = [
         update(STATE)
         .where(STATE.c.case_id == bindparam("p_case"))
@@ -132,11 +182,11 @@ def _statement(shape: _Shape):
     for n, columns in enumerate(task_columns):
         values = {name: bindparam(f"t{n}_{name}", type_=TASKS.c[name].type) for name in columns}
         ctes.append(update(TASKS).where(TASKS.c.id == bindparam(f"t{n}_id")).values(values).cte(f"t{n}"))
-    # INSERT ... SELECT of bound rows (a multi-row VALUES would not be cacheable); new tasks and
-    # documents carry the ids drawn before (with the locking read, with their numbers)
-    for name, table, count in (("e", EVENTS, n_events), ("n", TASKS, n_new_tasks), ("d", DOCUMENTS, n_papers)):
-        if count:
-            ctes.append(_insert_bound_rows(table, name, count))
+    # INSERT ... SELECT of the rows bound as one JSON array per table; new tasks and documents carry
+    # the ids drawn before (with the locking read, with their numbers)
+    for name, table, present in (("e", EVENTS, has_events), ("n", TASKS, has_new_tasks), ("d", DOCUMENTS, has_papers)):
+        if present:
+            ctes.append(_insert_rows(table, name))
     values = {name: bindparam(f"c_{name}", type_=CASES.c[name].type) for name in case_columns}
     written = (
         update(CASES)
@@ -148,15 +198,14 @@ def _statement(shape: _Shape):
     return select(written.c.id).add_cte(*ctes)
 
 
-def _insert_bound_rows(table, name: str, count: int, returning=None):
-    """INSERT INTO `table` of `count` rows whose every column is bound as <name><n>_<column>."""
-    # Each value cast to its column's type: in a UNION ALL of rows, NULLs would otherwise be text.
-    rows = [
-        select(*(cast(bindparam(f"{name}{n}_{c.name}", type_=c.type), c.type).label(c.name) for c in table.columns))
-        for n in range(count)
-    ]
-    source = rows[0] if count == 1 else union_all(*rows)
-    statement = insert(table).from_select([c.name for c in table.columns], source)
+def _insert_rows(table, name: str, returning=None):
+    """INSERT INTO `table` the rows of the JSON array bound as `r_<name>`, read by
+    json_populate_recordset as rows of the table's own type (every column typed as in the table)."""
+    names = [c.name for c in table.columns]
+    source = func.json_populate_recordset(
+        literal_column(f"NULL::{table.name}"), cast(bindparam(f"r_{name}", type_=Text), JSON)
+    ).table_valued(*names)
+    statement = insert(table).from_select(names, select(*(source.c[n] for n in names)))
     return (statement.returning(returning) if returning is not None else statement).cte(name)
 
 

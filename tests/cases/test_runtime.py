@@ -3,16 +3,18 @@ recording them one by one (audit.record) would have written, and the case row's 
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app import clock
 from app.audit import service as audit
 from app.audit.models import Event
+from app.cases import writeback
 from app.cases.models import Case, CaseState
 from app.extensions import db
-from tests.factories import accept, work
+from tests.factories import accept, application, work
 from tests.timekeeping import bj, pass_result, run_pass
 
 
@@ -96,3 +98,63 @@ def test_a_step_rolled_back_to_its_savepoint_leaves_no_trace_in_memory_or_databa
         assert [e.type for e in _events(int(case["id"]))][-1] == "task_claimed"
         db.session.rollback()
         db.session.remove()
+
+
+def _raw_rows(case_id: int) -> dict[str, list[tuple]]:
+    """The case's rows as the database returns them (JSON columns as their stored text), without the
+    ids that differ from one case to the next (nor the case row's version counter: the ORM writes a new
+    case's row twice, the one-statement write once)."""
+    queries = {
+        "cases": "SELECT status, result, end_event, CAST(applicant AS TEXT), CAST(materials AS TEXT),"
+        " accepted_at, accepted_by, completed_at, statutory_days, promised_days, statutory_due, promised_due,"
+        " warning_at, suspended_days, extended_days, provisional, warning, next_timer_at,"
+        " event_seq, length(last_hash) FROM cases WHERE id = :id",
+        "tasks": "SELECT name, title, form, group_code, assignee, state, created_at, claimed_at, completed_at,"
+        " completed_by, limit_days, shifted_days, due_at, warning_at, warning, matter_code, applicant_name"
+        " FROM tasks WHERE case_id = :id ORDER BY id",
+        "events": "SELECT seq, at, actor, type, task_id IS NULL, CAST(payload AS TEXT), length(hash)"
+        " FROM events WHERE case_id = :id ORDER BY seq",
+        "documents": "SELECT kind, title, department, created_at, created_by, length(html) > 1000, pdf, pdf_sha256"
+        " FROM documents WHERE case_id = :id ORDER BY id",
+    }
+    return {name: [_masked(r) for r in db.session.execute(text(sql), {"id": case_id})] for name, sql in queries.items()}
+
+
+def _masked(row) -> tuple:
+    """Case and document numbers and digests (in payloads) masked: they differ from case to case."""
+    masked = r"[0-9a-f]{16,}|\d{6,}|(?<=\"document_id\":)\d+|(?<=〔\d{4}〕)\d+"
+    return tuple(re.sub(masked, "#", v) if isinstance(v, str) else v for v in row)
+
+
+def _decided_case(as_user) -> int:
+    """A case accepted with a deferred material and worked to its decision (a document on each of
+    acceptance, deferral and decision)."""
+    body = application(materials=["食品经营许可申请书", "营业执照复印件", "法定代表人身份证明"])
+    case = accept(as_user, body)
+    review = next(t for t in case["open_tasks"] if t["name"] == "review")
+    done = work(as_user, review, {"opinion": "材料齐全", "needs_inspection": False}, user="market_reviewer1")
+    audit_step = next(t for t in done["case"]["open_tasks"] if t["name"] == "audit")
+    done = work(as_user, audit_step, {"opinion": "同意"}, user="market_chief")
+    decide = next(t for t in done["case"]["open_tasks"] if t["name"] == "decide")
+    work(as_user, decide, {"approved": True, "opinion": "同意"}, user="market_leader")
+    return int(case["id"])
+
+
+def test_the_one_statement_write_stores_the_rows_the_orm_stores(app, as_user, monkeypatch):
+    """On PostgreSQL a step's rows go out as JSON read by json_populate_recordset (app/cases/writeback.py):
+    every value (times to the microsecond, Chinese text, JSON documents, bytes) is stored as the ORM's own
+    flush stores it. The same case is worked twice at the same instants, the second time with the ORM."""
+    clock.freeze(bj(2026, 11, 2, 9, 30, 15, 123456))
+    accept(as_user, application(materials=["食品经营许可申请书", "营业执照复印件", "法定代表人身份证明"]))
+    one_statement = _decided_case(as_user)  # (the year's number series exist since the first acceptance)
+    monkeypatch.setattr(writeback, "applies", lambda: False)
+    by_orm = _decided_case(as_user)
+    with app.app_context():
+        ours, theirs = _raw_rows(one_statement), _raw_rows(by_orm)
+        db.session.remove()
+    assert ours == theirs
+    assert [len(ours[t]) for t in ("cases", "tasks", "events", "documents")] == [1, 5, len(ours["events"]), 3]
+    assert "2026-11-02 01:30:15" in str(ours["events"][0][1])  # in UTC (microseconds: compared above)
+    assert ours["cases"][0][3].startswith('{"name":"张三"')  # JSON compact, Chinese as UTF-8
+    for case_id in (one_statement, by_orm):
+        assert as_user("auditor").get(f"/api/audit/verify?case_id={case_id}").get_json()["intact"] is True
