@@ -308,7 +308,9 @@ _LOCK_STEP = (  # built once: a module constant also keeps its cache key, comput
     select(Case, Task, STATE.c.state, STATE.c.format, snapshot_seq(Case))
     .join(Task, Task.case_id == Case.id)
     .outerjoin(STATE, STATE.c.case_id == Case.id)
-    .where(Case.id == _CASE_OF_TASK, or_(Task.state.in_(OPEN_STATES), Task.id == bindparam("p_task_id")))
+    # One comparison per open state rather than IN (...): an IN of a tuple is an "expanding" parameter,
+    # re-rendered into the SQL text at every execution.
+    .where(Case.id == _CASE_OF_TASK, or_(*(Task.state == s for s in OPEN_STATES), Task.id == bindparam("p_task_id")))
     .order_by(Task.id)
     .options(_FOR_A_STEP)
     .with_for_update(of=Case)
