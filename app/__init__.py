@@ -98,11 +98,14 @@ def _configure_database(app: Flask, *, local_liveness: bool = False) -> None:
     PostgreSQL: no statement and no idle transaction may hold its locks for long."""
     from sqlalchemy import event
 
+    from app.pgcursor import LazyDescriptionCursor
+
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         with app.app_context():
 
             @event.listens_for(db.engine, "connect")
             def _timeouts(dbapi_conn, _record):
+                dbapi_conn.cursor_factory = LazyDescriptionCursor  # app/pgcursor.py
                 with dbapi_conn.cursor() as cur:
                     cur.execute(f"SET statement_timeout = {int(app.config['DB_STATEMENT_TIMEOUT_MS'])}")
                     cur.execute(
