@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import flask_smorest
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -31,6 +32,15 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error):
         return http_error_response(error)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, whose `arguments` schemas are made once: given a schema class, webargs
+    would make an instance of it for every request (marshmallow schemas are stateless once made, and
+    the OpenAPI document names an instance by its class, as it names the class)."""
+
+    def arguments(self, schema, **kwargs):
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
 
 db = SQLAlchemy(model_class=Base)

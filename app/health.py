@@ -1,12 +1,11 @@
 """Liveness and database reachability."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import Unavailable
-from app.extensions import db
+from app.extensions import Blueprint, db
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="健康检查 Health")
 

@@ -6,12 +6,12 @@ GET /api/cases/{id} lets them see.
 
 from flask import Response, render_template
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.audit import history, replay, service
 from app.audit.verify import verify
 from app.cases import service as cases
+from app.extensions import Blueprint
 from app.identity.principal import current, require_role
 from app.schemas import MAX_ID, Id, LocalDateTime
 

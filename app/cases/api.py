@@ -1,7 +1,6 @@
 """Cases: accept, list, show."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.cases import intake, lifecycle, service
 from app.cases.schemas import (
@@ -15,6 +14,7 @@ from app.cases.schemas import (
     SuspendSchema,
 )
 from app.documents import service as documents
+from app.extensions import Blueprint
 from app.identity.principal import current
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="办件 Cases")

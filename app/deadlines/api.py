@@ -1,12 +1,12 @@
 """The working-day calendar: read and load a year, and when a limit ends."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.deadlines import calendar, jobs
 from app.deadlines.schemas import CalendarYearOutSchema, CalendarYearSchema, DueArgs, DueSchema
 from app.deadlines.workdays import FIRST_YEAR, LAST_YEAR
 from app.errors import Invalid
+from app.extensions import Blueprint
 from app.identity.principal import current, require_role
 
 # The path's year within the supported range (outside it: 422).

@@ -5,12 +5,12 @@ Whoever may see the case (GET /api/cases/{id}) may see its documents.
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.cases import service as cases
 from app.documents import service
 from app.documents.models import Document
+from app.extensions import Blueprint
 from app.identity.principal import current
 from app.schemas import Id, LocalDateTime
 

@@ -2,9 +2,9 @@
 
 from flask import g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.errors import Unauthorized, domain_error_response
+from app.extensions import Blueprint
 from app.identity import login, service
 from app.identity import principal as principals
 from app.identity.schemas import MeSchema, TokenRequestSchema, TokenSchema

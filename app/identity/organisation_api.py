@@ -1,8 +1,8 @@
 """The center's organisation: departments, groups, people (admins write, staff read) and its log."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.extensions import Blueprint
 from app.identity import org_log, organisation
 from app.identity.principal import current, require_role
 from app.identity.schemas import (

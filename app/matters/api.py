@@ -2,8 +2,8 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.extensions import Blueprint
 from app.identity.principal import require_role
 from app.matters import service
 from app.matters.schemas import MatterListSchema, MatterSchema, MatterWriteSchema, RevisionListSchema

@@ -1,8 +1,8 @@
 """What the platform told me: list, mark read."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.extensions import Blueprint
 from app.identity.principal import current
 from app.notifications import service
 from app.notifications.schemas import NotificationArgs, NotificationListSchema, NotificationSchema

@@ -2,9 +2,9 @@
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.exceptions import UnsupportedMediaType
 
+from app.extensions import Blueprint
 from app.identity.principal import current, require_role
 from app.processes import service, simulation
 from app.processes.schemas import (

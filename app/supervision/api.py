@@ -2,11 +2,11 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.cases import service as cases
 from app.cases.schemas import CaseListSchema, CaseSchema
+from app.extensions import Blueprint
 from app.identity.principal import current
 from app.schemas import LocalDateTime, PageArgs
 from app.supervision import cards, exports, filings, service, stats

@@ -1,8 +1,8 @@
 """AB岗 absences: recorded by the person, their department's leader or an admin."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.extensions import Blueprint
 from app.identity.principal import current
 from app.tasks import backups
 from app.tasks.schemas import AbsenceArgs, AbsenceCreateSchema, AbsenceSchema

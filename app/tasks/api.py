@@ -1,11 +1,10 @@
 """Tasks: the inbox, claim, unclaim, delegate, complete."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.cases import runtime
 from app.cases.models import Case
-from app.extensions import db
+from app.extensions import Blueprint, db
 from app.identity.principal import current
 from app.tasks import form_lookup, handover, service
 from app.tasks.schemas import (

@@ -91,7 +91,7 @@ def validate_submission(form: tuple[FormField, ...], data: dict, *, case_data: d
     deferred materials, every one of which a required supplement must bring.
     """
     try:
-        cleaned = schema_for(form)().load(data)
+        cleaned = form_schema(form).load(data)
     except ValidationError as exc:
         raise Invalid("提交的办理数据不符合要求 The submitted data is invalid.", errors=exc.messages) from exc
     # Workflow data and audit payloads hold JSON values: a date goes in as its ISO text.
@@ -135,6 +135,12 @@ def describe(form: tuple[FormField, ...], *, materials: list[str] | None = None)
             item["default"] = f.default
         out.append(item)
     return out
+
+
+@lru_cache(maxsize=512)
+def form_schema(form: tuple[FormField, ...]) -> Schema:
+    """The form's schema, made once (a schema holds no state between loads)."""
+    return schema_for(form)()
 
 
 @lru_cache(maxsize=512)
