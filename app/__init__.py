@@ -7,6 +7,7 @@ import os
 import select
 
 from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import DisconnectionError
 
 from app.errors import register_error_handlers
@@ -17,10 +18,21 @@ from app.types import column_json
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class PagesOnlySessions(SecureCookieSessionInterface):
+    """The signed-cookie session of the pages; the API (bearer tokens) has none. An /api request
+    neither reads nor verifies a session cookie, nor ever sets one."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 class OneWindowFlask(Flask):
     """Flask with one transaction per request: a mutating request commits once, here, or rolls back."""
 
     json_provider_class = StrictJSONProvider  # NaN, huge numbers, runaway nesting: 422 (app/hygiene.py)
+    session_interface = PagesOnlySessions()
 
     def dispatch_request(self):
         if request.method in READ_ONLY_METHODS:
