@@ -26,3 +26,15 @@ class Absences(MethodView):
         """Record an absence; while it runs the backup (the person's default unless given) stands in."""
         absence = backups.record_absence(principal=current(), username=username, **body)
         return backups.absence_view(absence)
+
+
+@blp.route("/<string:username>/absences/<int:absence_id>/end")
+class AbsenceEnd(MethodView):
+    @blp.response(200, AbsenceSchema)
+    def post(self, username, absence_id):
+        """End an absence now: cancelled (撤销) if it has not begun, ended early (提前结束) if it runs.
+
+        The person is back at once; the backup keeps the tasks moved to them. 409 when it is over or
+        cancelled already."""
+        absence = backups.end_absence(principal=current(), username=username, absence_id=absence_id)
+        return backups.absence_view(absence)

@@ -5,6 +5,11 @@ backup (app/tasks/standins.py); when the absence ends the backup keeps what they
 An absence already begun takes effect in the request that records it; the scheduler applies those
 that start or end while nobody acts (`apply_due`). Both go through one conditional UPDATE of the
 absence's state, so each start and end is applied exactly once.
+
+Whoever may record an absence may also end it (`end_absence`): one not yet begun is cancelled
+(撤销; it never takes effect), one running ends now (提前结束; the person is back at once, and the
+backup keeps what was moved to them, as at a planned end). Either is one conditional UPDATE, so it
+cannot cross the scheduler starting or ending the same absence.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from app import clock
-from app.errors import Forbidden, Invalid
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.identity import org_log
 from app.identity.models import User
@@ -22,7 +27,7 @@ from app.identity.principal import Principal
 from app.identity.service import get_user, get_user_or_raise
 from app.notifications.service import notify
 from app.tasks import handover
-from app.tasks.models import ACTIVE, CLAIMED, ENDED, SCHEDULED, Absence, Task
+from app.tasks.models import ACTIVE, CANCELLED, CLAIMED, ENDED, SCHEDULED, Absence, Task
 
 REASON = "AB岗"
 BATCH = 100
@@ -30,8 +35,12 @@ SCHEDULER = "scheduler"
 
 
 def absence_view(absence: Absence) -> dict:
-    """An absence as the API shows it."""
+    """An absence as the API shows it (and `ending`, for the pages: how it can be ended now, "cancel"
+    before it begins, "end" while it runs, None once it is over)."""
+    now = clock.now()
+    running = absence.state in (SCHEDULED, ACTIVE) and absence.ends_at > now
     return {
+        "ending": None if not running else ("end" if absence.starts_at <= now else "cancel"),
         "id": absence.id,
         "username": db.session.get(User, absence.user_id).username,
         "backup": db.session.get(User, absence.backup_id).username,
@@ -49,7 +58,7 @@ def list_absences(*, username: str | None = None, current_only: bool = False) ->
     if username:
         query = query.where(Absence.user_id == get_user_or_raise(username=username).id)
     if current_only:
-        query = query.where(Absence.ends_at > clock.now())
+        query = query.where(Absence.ends_at > clock.now(), Absence.state != CANCELLED)
     return list(db.session.scalars(query.limit(200)))
 
 
@@ -91,11 +100,48 @@ def record_absence(
     return absence
 
 
+def end_absence(*, principal: Principal, username: str, absence_id: int) -> Absence:
+    """End a person's absence now: cancelled if it has not begun, ended early if it runs (409 when it is
+    over or cancelled already; the person, their department's leader or an admin)."""
+    user = get_user_or_raise(username=username)
+    _may_record(principal, user)
+    absence = db.session.get(Absence, absence_id)
+    if absence is None or absence.user_id != user.id:
+        raise NotFound(f"请假记录 {absence_id} 不存在 No such absence of {username}.")
+    before = _logged(absence)
+    now = clock.now()
+    begun = absence.starts_at <= now
+    open_now = Absence.id == absence.id, Absence.state.in_((SCHEDULED, ACTIVE)), Absence.ends_at > now
+    if begun:
+        change = update(Absence).where(*open_now).values(state=ENDED, ends_at=now)
+    else:  # not begun: the scheduler cannot start it meanwhile (it starts only what has begun)
+        change = update(Absence).where(*open_now, Absence.starts_at > now).values(state=CANCELLED)
+    if db.session.execute(change).rowcount != 1:
+        raise Conflict("该请假已结束或已撤销 The absence is over or cancelled already.")
+    db.session.refresh(absence)
+    action = "absence_ended" if begun else "absence_cancelled"
+    org_log.record(actor=principal.username, action=action, target=user.username, before=before, after=_logged(absence))
+    stand_in = db.session.get(User, absence.backup_id)
+    what = "提前结束" if begun else "已撤销"
+    notify(
+        usernames=[stand_in.username],
+        kind="absence_backup",
+        title=f"AB岗：{user.display_name} 的请假（{absence.reason}）{what}，{user.display_name} 已在岗"
+        if begun
+        else f"AB岗：{user.display_name} {_local(absence.starts_at)} 起的请假（{absence.reason}）{what}，无需代办",
+    )
+    return absence
+
+
+def _logged(absence: Absence) -> dict:
+    """An absence as the organisation log keeps it (times as ISO 8601 text)."""
+    view = absence_view(absence)
+    return {**view, "from": view["from"].isoformat(), "to": view["to"].isoformat()}
+
+
 def _announce(absence: Absence, *, actor: str, user: User, stand_in: User) -> None:
     """The organisation log's entry, and the backup told when and for whom."""
-    view = absence_view(absence)
-    after = {**view, "from": view["from"].isoformat(), "to": view["to"].isoformat()}
-    org_log.record(actor=actor, action="absence_recorded", target=user.username, before=None, after=after)
+    org_log.record(actor=actor, action="absence_recorded", target=user.username, before=None, after=_logged(absence))
     when = f"{_local(absence.starts_at)} 至 {_local(absence.ends_at)}"
     notify(
         usernames=[stand_in.username],

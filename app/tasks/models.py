@@ -91,7 +91,7 @@ def case_columns(case) -> dict:
     }
 
 
-SCHEDULED, ACTIVE, ENDED = "scheduled", "active", "ended"
+SCHEDULED, ACTIVE, ENDED, CANCELLED = "scheduled", "active", "ended", "cancelled"
 
 
 class Absence(db.Model):

@@ -123,7 +123,7 @@ class AbsenceSchema(Schema):
     from_ = LocalDateTime(data_key="from", attribute="from")
     to = LocalDateTime()
     reason = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"description": "scheduled | active | ended | cancelled"})
     recorded_by = fields.String()
 
 

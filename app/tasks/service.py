@@ -21,7 +21,7 @@ from app.identity.principal import Principal
 from app.identity.service import get_user
 from app.notifications.service import notify
 from app.tasks import standins
-from app.tasks.models import CLAIMED, OPEN_STATES, READY, Absence, Task
+from app.tasks.models import CANCELLED, CLAIMED, OPEN_STATES, READY, Absence, Task
 from app.types import UTCDateTime
 
 CASES, TASKS, EVENTS = Case.__table__, Task.__table__, Event.__table__
@@ -119,7 +119,10 @@ _NOW = bindparam("p_now", None, type_=UTCDateTime())
 _AWAY = (
     select(Absence.id)
     .where(
-        Absence.user_id == bindparam("p_user", None, type_=Integer), Absence.starts_at <= _NOW, Absence.ends_at > _NOW
+        Absence.user_id == bindparam("p_user", None, type_=Integer),
+        Absence.starts_at <= _NOW,
+        Absence.ends_at > _NOW,
+        Absence.state != CANCELLED,
     )
     .exists()
     .label("away")

@@ -1,7 +1,8 @@
 """Who stands in for whom right now (AB岗): read by the inbox, claims and task visibility.
 
 An absence counts from its start to its end by the clock, whether or not the scheduler has applied
-it yet, so the backup sees the absent colleague's claimable tasks from the first minute.
+it yet, so the backup sees the absent colleague's claimable tasks from the first minute; a cancelled
+one never counts (one ended early ends at the time it was ended).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from app import clock
 from app.extensions import db
 from app.identity.models import Group, User, user_group
 from app.identity.principal import Principal
-from app.tasks.models import Absence
+from app.tasks.models import CANCELLED, Absence
 
 
 @dataclass
@@ -48,6 +49,7 @@ def of(principal: Principal) -> Standing:
             or_(Absence.backup_id == principal.user_id, Absence.user_id == principal.user_id),
             Absence.starts_at <= now,
             Absence.ends_at > now,
+            Absence.state != CANCELLED,
         )
     ).all()
     standing = Standing()

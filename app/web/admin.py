@@ -10,6 +10,7 @@ from app.identity.models import ROLES
 from app.identity.principal import require_role
 from app.identity.service import get_user_or_raise
 from app.tasks import backups
+from app.tasks.models import CANCELLED
 from app.web.blueprint import bp
 from app.web.me import parse_local
 from app.web.support import attempt_or_flash, principal
@@ -23,6 +24,8 @@ ACTION_LABELS = {
     "user_created": "新增人员",
     "user_saved": "人员变更",
     "absence_recorded": "请假登记",
+    "absence_cancelled": "请假撤销",
+    "absence_ended": "请假提前结束",
 }
 
 
@@ -157,6 +160,17 @@ def admin_deactivate(username: str):
     if err is None:
         flash("已停用，该人员的登录已全部失效", "success")
     return redirect(url_for("web.admin_user", username=username))
+
+
+@bp.route("/admin/users/<username>/absences/<int:absence_id>/end", methods=["POST"])
+def admin_absence_end(username: str, absence_id: int):
+    """撤销 (not begun) or 提前结束 (running) someone's absence."""
+    _admin()
+    absence, err = attempt_or_flash(
+        backups.end_absence, principal=principal(), username=username, absence_id=absence_id
+    )
+    message = "请假已撤销" if err is None and absence.state == CANCELLED else "请假已提前结束"
+    return _done("absences", message, err)
 
 
 @bp.route("/admin/absences", methods=["POST"])

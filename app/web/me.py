@@ -10,6 +10,7 @@ from app.identity import organisation
 from app.identity.service import get_user_or_raise
 from app.notifications import service as notifications
 from app.tasks import backups
+from app.tasks.models import CANCELLED
 from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, principal
 
@@ -75,6 +76,18 @@ def my_absence():
     if err is not None:
         return _page(err.status)
     flash("已登记，B 岗将代为办理", "success")
+    return redirect(url_for("web.me"))
+
+
+@bp.route("/me/absences/<int:absence_id>/end", methods=["POST"])
+def my_absence_end(absence_id: int):
+    """撤销 (not begun) or 提前结束 (running) one of my absences."""
+    absence, err = attempt_or_flash(
+        backups.end_absence, principal=principal(), username=principal().username, absence_id=absence_id
+    )
+    if err is not None:
+        return _page(err.status)
+    flash("请假已撤销" if absence.state == CANCELLED else "请假已提前结束，您已在岗", "success")
     return redirect(url_for("web.me"))
 
 

@@ -107,6 +107,7 @@ def template_helpers() -> dict[str, Any]:
         "result_labels": RESULT_LABELS,
         "role_labels": ROLE_LABELS,
         "state_labels": {"draft": "草稿", "published": "已发布", "retired": "已停用"},
+        "absence_labels": {"scheduled": "未开始", "active": "进行中", "ended": "已结束", "cancelled": "已撤销"},
         "me": g.get("principal"),
         "center_name": current_app.config.get("CENTER_NAME", "政务服务中心"),
     }

@@ -114,3 +114,49 @@ def test_a_person_away_cannot_claim_their_groups_tasks_their_backup_can(as_user)
     assert events(as_user, offered["case_id"], "task_claimed") == []
     clock.freeze(bj(2026, 12, 3, 18, 1))
     assert as_user(A).post(f"/api/tasks/{offered['id']}/claim").status_code == 200
+
+
+def _end(as_user, by: str, absence_id: int, username: str = A):
+    return as_user(by).post(f"/api/users/{username}/absences/{absence_id}/end")
+
+
+def test_an_absence_not_begun_is_cancelled_and_never_takes_effect(as_user):
+    clock.freeze(bj(2026, 12, 1, 9))
+    held, offered = two_review_tasks(as_user)
+    recorded = absence(as_user, A, bj(2026, 12, 1, 12), bj(2026, 12, 2, 18), backup=B).get_json()
+    assert recorded["state"] == "scheduled"
+    assert _end(as_user, "market_reviewer2", recorded["id"]).status_code == 403  # a colleague may not
+    assert _end(as_user, "market_leader", recorded["id"], username="market_reviewer2").status_code == 404  # not hers
+    cancelled = _end(as_user, A, recorded["id"])
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["state"] == "cancelled" and cancelled.get_json()["to"] == recorded["to"]
+    assert _end(as_user, A, recorded["id"]).status_code == 409
+    clock.freeze(bj(2026, 12, 1, 12, 1))  # its time comes: nothing happens
+    assert run_pass(app=as_user(A).client.application)["absences_applied"] == 0
+    assert as_user(A).get(f"/api/tasks/{held['id']}").get_json()["assignee"] == A
+    assert claimable(as_user, B) == [] and [t["id"] for t in claimable(as_user, A)] == [offered["id"]]
+    assert as_user(A).post(f"/api/tasks/{offered['id']}/claim").status_code == 200  # not away
+    assert as_user(A).get(f"/api/users/{A}/absences?current=true").get_json() == []
+    told = [n["title"] for n in as_user(B).get("/api/notifications").get_json()["items"]]
+    assert any("已撤销" in t for t in told), told
+
+
+def test_a_running_absence_ended_early_brings_the_person_back_at_once(as_user):
+    clock.freeze(bj(2026, 12, 1, 9))
+    held, offered = two_review_tasks(as_user)
+    recorded = absence(as_user, A, bj(2026, 12, 1, 8), bj(2026, 12, 3, 18), backup=B).get_json()
+    assert recorded["state"] == "active"
+    assert_stood_in(as_user, held, offered)
+    clock.freeze(bj(2026, 12, 1, 15, 30))
+    ended = _end(as_user, "market_leader", recorded["id"])  # A's department's leader
+    assert ended.status_code == 200, ended.get_json()
+    assert ended.get_json()["state"] == "ended" and ended.get_json()["to"].startswith("2026-12-01T15:30")
+    assert as_user(B).get(f"/api/tasks/{held['id']}").get_json()["assignee"] == B  # B keeps what moved
+    assert claimable(as_user, B) == [] and [t["id"] for t in claimable(as_user, A)] == [offered["id"]]
+    assert as_user(A).post(f"/api/tasks/{offered['id']}/claim").status_code == 200
+    assert _end(as_user, A, recorded["id"]).status_code == 409
+    clock.freeze(bj(2026, 12, 3, 18, 1))  # its planned end: nothing left to apply
+    assert run_pass(app=as_user(A).client.application)["absences_applied"] == 0
+    log = as_user("admin").get(f"/api/admin/log?target={A}").get_json()["items"]
+    assert [e["action"] for e in log][:2] == ["absence_ended", "absence_recorded"], log
+    assert log[0]["before"]["state"] == "active" and log[0]["after"]["state"] == "ended"

@@ -98,6 +98,17 @@ def test_an_administrator_sets_up_a_department_and_its_people(people):
     backup.click("[data-testid=mark-read]")
     expect(backup.locator("[data-testid=notification]")).to_have_attribute("data-read", "true")
     expect(backup.locator("[data-testid=unread-badge]")).to_have_count(0)
+    # Back early: the clerk ends the absence (提前结束); the backup is told.
+    clerk.goto(people.url("/me"))
+    expect(clerk.locator("[data-testid=absence-end]")).to_have_text("提前结束")
+    screenshot(clerk, "me-absence-active")
+    clerk.click("[data-testid=absence-end]")
+    expect(flash(clerk)).to_contain_text("已提前结束")
+    expect(clerk.locator("[data-testid=absence-row]").first).to_have_attribute("data-state", "ended")
+    expect(clerk.locator("[data-testid=absence-end]")).to_have_count(0)
+    screenshot(clerk, "me-absence-ended")
+    backup.goto(people.url("/me"))
+    expect(backup.locator("[data-testid=notification]").first).to_contain_text("提前结束")
 
     # Deactivated: the clerk's open session is out at once.
     admin.goto(people.url("/admin/users/tax_a"))
@@ -157,6 +168,17 @@ def test_the_admin_records_an_absence_for_someone_and_it_is_listed(client, as_us
     listed = as_user("window2").get("/api/users/window1/absences").get_json()
     assert [(a["backup"], a["state"], a["recorded_by"]) for a in listed] == [("window2", "scheduled", "admin")]
     page = client.get("/admin?section=absences").get_data(as_text=True)
-    assert "外出培训" in page
+    assert "外出培训" in page and 'data-testid="absence-end"' in page and ">撤销</button>" in page
     refused = client.post("/admin/absences", data={**form, "to": form["from"]})
     assert refused.status_code == 422 and "结束时间须晚于开始时间" in refused.get_data(as_text=True)
+    # Cancelled (撤销) before it begins: it leaves the list of current absences and never takes effect.
+    absence_id = listed[0]["id"]
+    end = f"/admin/users/window1/absences/{absence_id}/end"
+    assert client.post(end, data={"csrf_token": ""}).status_code == 400  # no CSRF token
+    assert client.post(end, data={"csrf_token": csrf}).status_code == 302
+    assert as_user("window2").get("/api/users/window1/absences").get_json()[0]["state"] == "cancelled"
+    assert "外出培训" not in client.get("/admin?section=absences").get_data(as_text=True)
+    again = client.post(end, data={"csrf_token": csrf})
+    assert again.status_code == 409 and "已结束或已撤销" in again.get_data(as_text=True)
+    user_page = client.get("/admin/users/window1").get_data(as_text=True)
+    assert "已撤销" in user_page and "请假撤销" in user_page  # its state, and the log's entry
