@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 
 from app import clock
-from app.extensions import db
+from app.extensions import run_core
 from app.identity.models import Group, User, user_group
 from app.identity.principal import Principal
 from app.tasks.models import CANCELLED, Absence
+from app.types import UTCDateTime
 
 
 @dataclass
@@ -37,21 +38,25 @@ class Standing:
         return "、".join(self.groups[group])
 
 
+_NOW = bindparam("p_now", type_=UTCDateTime())
+_USER = bindparam("p_user", type_=Integer)
+_RUNNING = (  # built once (its cache key too): it runs on every inbox request and every claim by a backup
+    select(Absence.user_id, User.display_name, Group.code)
+    .join(User, User.id == Absence.user_id)
+    .outerjoin(user_group, user_group.c.user_id == Absence.user_id)
+    .outerjoin(Group, Group.id == user_group.c.group_id)
+    .where(
+        or_(Absence.backup_id == _USER, Absence.user_id == _USER),
+        Absence.starts_at <= _NOW,
+        Absence.ends_at > _NOW,
+        Absence.state != CANCELLED,
+    )
+)
+
+
 def of(principal: Principal) -> Standing:
     """The principal's standing now, in one indexed query over the running absences."""
-    now = clock.now()
-    rows = db.session.execute(
-        select(Absence.user_id, User.display_name, Group.code)
-        .join(User, User.id == Absence.user_id)
-        .outerjoin(user_group, user_group.c.user_id == Absence.user_id)
-        .outerjoin(Group, Group.id == user_group.c.group_id)
-        .where(
-            or_(Absence.backup_id == principal.user_id, Absence.user_id == principal.user_id),
-            Absence.starts_at <= now,
-            Absence.ends_at > now,
-            Absence.state != CANCELLED,
-        )
-    ).all()
+    rows = run_core(_RUNNING, {"p_user": principal.user_id, "p_now": clock.now()}).all()
     standing = Standing()
     for user_id, name, group in rows:
         if user_id == principal.user_id:
