@@ -2,7 +2,7 @@
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from app.clock import DISPLAY_ZONE
 
@@ -14,6 +14,48 @@ FREE_DICT = {
     "description": "free JSON: at most 8 levels, 500 keys per object, strings of 10,000 characters, "
     "numbers within ±2**53",
 }
+
+
+_ABSENT = object()
+_NOT_FLAT = (fields.Nested, fields.List, fields.Tuple, fields.Dict, fields.Method, fields.Function, fields.Pluck)
+
+
+class FlatRows(fields.List):
+    """`List(Nested(schema))` for a list page of a flat schema (no nested fields, no dump hooks), dumped
+    through each field's own formatting but without marshmallow's machinery around every value (it cost
+    about a millisecond of CPU for an inbox page of 50 tasks, 750 values). The same output as
+    List(Nested(schema)), the same OpenAPI document; tests/test_per_request.py compares the two."""
+
+    def __init__(self, schema: type[Schema], **kwargs) -> None:
+        super().__init__(fields.Nested(schema), **kwargs)
+        self._plan: tuple | None = None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        plan = self._plan or self._build()
+        out = []
+        for row in value:
+            item = {}
+            for key, name, field in plan:
+                v = row.get(name, _ABSENT) if isinstance(row, dict) else getattr(row, name, _ABSENT)
+                if v is not _ABSENT:  # as marshmallow: an attribute the row lacks is left out
+                    item[key] = field._serialize(v, name, row)
+            out.append(item)
+        return out
+
+    def _build(self) -> tuple:
+        schema = self.inner.schema
+        if any(schema._hooks.get(tag) for tag in ("pre_dump", "post_dump")):
+            raise TypeError(f"{type(schema).__name__} has dump hooks: not a flat schema")
+        plan = []
+        for name, field in schema.dump_fields.items():
+            attribute = field.attribute or name
+            if isinstance(field, _NOT_FLAT) or "." in attribute or field.dump_default is not missing:
+                raise TypeError(f"{type(schema).__name__}.{name} is not a flat field")
+            plan.append((field.data_key or name, attribute, field))
+        self._plan = tuple(plan)
+        return self._plan
 
 
 class PageArgs(Schema):

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from app.schemas import FREE_DICT, Id, LocalDateTime, PageArgs
+from app.schemas import FREE_DICT, FlatRows, Id, LocalDateTime, PageArgs
 
 # A submission's fields are the task's form, which each process version declares in its BPMN:
 # GET /api/tasks/{id} lists them (names, types, choices, limits).
@@ -44,7 +44,7 @@ class TaskSchema(Schema):
 
 
 class TaskListSchema(Schema):
-    items = fields.List(fields.Nested(TaskSchema))
+    items = FlatRows(TaskSchema)
     total = fields.Integer()
 
 
