@@ -62,6 +62,28 @@ INBOX_ORDER = {
 }
 
 
+@cache
+def _inbox_statements(scope: str, matter: bool, warning: bool, q: bool, sort: str) -> tuple:
+    """The inbox's count and page statements for one shape of request, built once per process (values
+    bound per request): the page's ids first (an index-only scan, however deep the page), then only
+    those rows."""
+    if scope == "mine":
+        where = [Task.state == CLAIMED, Task.assignee == bindparam("p_user")]
+    else:
+        where = [Task.state == READY, Task.group.in_(bindparam("p_groups", expanding=True))]
+    if matter:
+        where.append(Task.matter_code == bindparam("p_matter"))
+    if warning:
+        where.append(Task.warning == bindparam("p_warning"))
+    if q:
+        where.append(or_(Task.case_number == bindparam("p_q"), Task.applicant_name == bindparam("p_q")))
+    order = INBOX_ORDER[sort]
+    count = select(func.count()).select_from(Task).where(*where)
+    ids = select(Task.id).where(*where).order_by(*order).limit(bindparam("p_limit")).offset(bindparam("p_offset"))
+    ids = ids.subquery()
+    return count, select(Task).join(ids, ids.c.id == Task.id).order_by(*order)
+
+
 def list_tasks(
     *,
     principal: Principal,
@@ -78,25 +100,19 @@ def list_tasks(
     `q` is a whole case number or a whole applicant name. Every filter reads columns of the task row
     (copied from its case when it opened) under partial indexes of the open rows: no join.
     """
+    params: dict = {"p_limit": per_page, "p_offset": (page - 1) * per_page}
     if scope == "mine":
-        where = [Task.state == CLAIMED, Task.assignee == principal.username]
+        params["p_user"] = principal.username
     else:
         standing = standins.of(principal)  # AB岗: a backup is offered the absent colleague's groups
         groups = standing.offered(principal)
         if not groups:
             return [], 0
-        where = [Task.state == READY, Task.group.in_(sorted(groups))]
-    if matter_code:
-        where.append(Task.matter_code == matter_code)
-    if warning:
-        where.append(Task.warning == warning)
-    if q:
-        where.append(or_(Task.case_number == q, Task.applicant_name == q))
-    total = db.session.scalar(select(func.count()).select_from(Task).where(*where))
-    # The page's ids first (an index-only scan, however deep the page), then only those rows.
-    order = INBOX_ORDER[sort]
-    ids = select(Task.id).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
-    rows = db.session.scalars(select(Task).join(ids, ids.c.id == Task.id).order_by(*order)).all()
+        params["p_groups"] = sorted(groups)
+    params |= {"p_matter": matter_code, "p_warning": warning, "p_q": q}
+    count, page_rows = _inbox_statements(scope, bool(matter_code), bool(warning), bool(q), sort)
+    total = db.session.scalar(count, params)
+    rows = db.session.scalars(page_rows, params).all()
     if scope != "mine" and standing.groups:
         for row in rows:
             row.on_behalf_of = standing.on_behalf_of(row.group, principal)  # shown as "代 X 办理"
