@@ -1,4 +1,9 @@
-"""The period's figures as CSV (UTF-8 with BOM, for spreadsheet programs) and XLSX, with Chinese headers."""
+"""The period's figures as CSV (UTF-8 with BOM, for spreadsheet programs) and XLSX, with Chinese headers.
+
+Labels are names people typed (departments, matters, clerks): a name is exported as text, never as a
+formula (a spreadsheet would run `=HYPERLINK(...)`; OWASP's CSV injection), and the control characters
+an XLSX file cannot hold are left out of it (openpyxl refused them, and the export answered 500).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from app.supervision.stats import FIGURES
@@ -26,12 +32,24 @@ def filename(result: dict, ext: str) -> str:
     return f"supervision_{result['by']}_{result['from']}_{result['to']}.{ext}"
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP: CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # shown as text by spreadsheet programs
+    return value
+
+
 def to_csv(result: dict) -> bytes:
     """The figures as CSV; rates as fractions, empty where nothing was counted."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in _table(result):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([_csv_value(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -43,7 +61,11 @@ def to_xlsx(result: dict) -> bytes:
     sheet.append([f"统计期间 {result['from']} 至 {result['to']}"])
     table = _table(result)
     for row in table:
-        sheet.append(row)
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even when it begins with "=" (openpyxl would store a formula)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     names = [name for name, _ in FIGURES]

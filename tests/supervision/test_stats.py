@@ -155,3 +155,23 @@ def test_csv_and_xlsx_exports_carry_the_same_numbers(as_user, center):
     sheet = load_workbook(io.BytesIO(book.data)).active
     cells = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert _numbers(cells) == expected
+
+
+def test_exports_keep_a_hostile_name_as_text(as_user, center):
+    """A clerk's name that looks like a formula, with a control character an XLSX cannot hold (found by
+    the fuzz run: the XLSX export answered 500): both exports answer, and the name stays text."""
+    name = '=HYPERLINK("http://x","点我")\x07窗口'
+    admin = as_user("admin")
+    renamed = admin.client.patch("/api/users/window1", headers=admin.headers, json={"display_name": name})
+    assert renamed.status_code == 200, renamed.get_json()
+    book = stats(as_user, by="clerk", format="xlsx")
+    assert book.status_code == 200, book.get_data(as_text=True)[:300]
+    sheet = load_workbook(io.BytesIO(book.data)).active
+    labels = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert '=HYPERLINK("http://x","点我")窗口' in labels  # the bell left out, the rest as typed
+    cell = next(c for (c,) in sheet.iter_rows(min_row=3, max_col=1) if c.value.startswith("=HYPERLINK"))
+    assert cell.data_type == "s"  # a string, not a formula
+    exported = stats(as_user, by="clerk", format="csv")
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert exported.status_code == 200 and ["'" + name] == [r[0] for r in rows if "HYPERLINK" in r[0]]
+    assert len(rows) == len(labels) + 1 and rows[-1][0] == labels[-1] == "合计"  # header, clerks, total
