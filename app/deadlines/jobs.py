@@ -21,7 +21,7 @@ from app import clock
 from app.audit import service as audit
 from app.cases import incidents
 from app.cases.models import IN_PROGRESS, SUSPENDED, Case, snapshot_seq
-from app.cases.runtime import load_run, reschedule, store_run
+from app.cases.runtime import load_run, lock_for_timers, reschedule, store_run
 from app.cases.task_rows import sync
 from app.deadlines.service import level, recompute, step_due, warning_days_for
 from app.deadlines.workdays import SHANGHAI
@@ -202,15 +202,18 @@ def fire_timers(now: datetime | None = None) -> tuple[int, int]:
 
 def _fire_case(case_id: int, now: datetime) -> int:
     """Fire one case's due timers (1 if any fired, else 0); EngineError or CaseIncident when it cannot."""
-    case = _lock(case_id)
-    # Timers run while the workflow runs: in progress, or decided with steps after the decision.
-    if case is None or case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
+    locked = lock_for_timers(case_id)
+    if locked is None:
         return 0
-    run = load_run(case)
+    case, open_rows, stored = locked
+    # Timers run while the workflow runs: in progress, or decided with steps after the decision.
+    if case.next_timer_at is None or case.next_timer_at > now or case.clock_stopped_since:
+        return 0
+    run = load_run(case, stored)
     elements = run.fire_timers(at=now)
     if elements:
         audit.record(case, "timer_fired", actor=SYSTEM, at=now, payload={"elements": elements})
-        sync(case=case, run=run, actor=SYSTEM, now=now)
+        sync(case=case, run=run, actor=SYSTEM, now=now, open_rows=open_rows)
     store_run(case, run, actor=SYSTEM, now=now)
     return 1 if elements else 0
 
