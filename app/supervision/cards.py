@@ -8,6 +8,7 @@ An open card past its answer limit escalates once: a red card to the department'
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
@@ -31,6 +32,7 @@ from app.types import UTCDateTime
 LEVEL_COLORS = {"warning": "blue", "overdue": "yellow", "breach": "red"}
 COLOR_LABELS = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
 AUTO_ANSWER_DAYS = 3  # working days a department has to answer an automatic card
+DIGEST_OVER = 10  # more new cards than this for one person in one pass: one notification counts them
 BATCH = 200
 SYSTEM = "system"
 STAFF = ("window", "reviewer", "leader")  # the roles of a department's people (who answer its cards)
@@ -156,17 +158,27 @@ def open_auto(*, changes: list[tuple[int, int | None, str, int]], now: datetime)
     ids = _insert_cards(list(rows.values()), now=now, due=due)
     opened = {key: Opened(ids[row["auto_key"]], *(row[f] for f in Opened._fields[1:])) for key, row in rows.items()}
     members = {d: department_members(d) for d in {c.department for c in opened.values()}}
-    notify_all(
-        Message(
-            (*members[card.department], *([card.holder] if card.holder else [])),
-            "card_opened",
-            f"{COLOR_LABELS[card.color]}：{card.reason}，请于时限内书面说明",
-            card.case_id,
-            card.task_id,
-        )
-        for card in opened.values()
-    )
+    told: dict[str, list[Opened]] = {}  # each person's new cards, the department's members and the holder
+    for card in opened.values():
+        for name in dict.fromkeys((*members[card.department], *([card.holder] if card.holder else []))):
+            told.setdefault(name, []).append(card)
+    notify_all(message for name, theirs in told.items() for message in _card_messages(name, theirs))
     return opened
+
+
+def _card_messages(name: str, opened: list[Opened]) -> list[Message]:
+    """One notification per card; more than DIGEST_OVER cards for one person in one pass (a catch-up
+    after downtime opens thousands): one notification that counts them, the cards listed on 督办牌."""
+    if len(opened) <= DIGEST_OVER:
+        return [Message((name,), "card_opened", _card_title(c), c.case_id, c.task_id) for c in opened]
+    counts = Counter(c.color for c in opened)
+    colors = "、".join(f"{COLOR_LABELS[color]} {counts[color]} 张" for color in COLORS if counts[color])
+    title = f"督办：本次巡查新开督办牌 {len(opened)} 张（{colors}），请在督办牌页面逐件查看，并于时限内书面说明"
+    return [Message((name,), "card_opened", title)]
+
+
+def _card_title(card: Opened) -> str:
+    return f"{COLOR_LABELS[card.color]}：{card.reason}，请于时限内书面说明"
 
 
 def _lock_case(case_id: int) -> Case:

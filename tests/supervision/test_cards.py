@@ -172,3 +172,24 @@ def test_a_card_names_its_case_by_id_as_a_string_or_an_integer_and_nothing_loose
     assert (
         spec["components"]["schemas"]["NewCard"]["properties"]["case_id"]["anyOf"][1]["pattern"] == "^[1-9][0-9]{0,8}$"
     )
+
+
+def test_a_sweep_opening_many_cards_sends_each_person_one_notice_that_counts_them(app, as_user):
+    """After downtime one pass opens a card per lagging case and per lagging step: more than DIGEST_OVER
+    for one person in one sweep (the cases', then the steps') and they get one notification counting
+    them (the cards are listed on 督办牌). Fewer, and each card has its own notice (the test above)."""
+    clock.freeze(bj(2026, 11, 2, 10))
+    ids = [accept(as_user)["id"] for _ in range(11)]
+    clock.freeze(bj(2026, 11, 17, 8))  # every step's and every case's promised limit have passed
+    run_pass(app)
+    auto = [c for c in cards(as_user) if c["kind"] == "auto"]
+    assert Counter(c["color"] for c in auto) == {"yellow": 22}  # a yellow card per case and per step
+    told = [n for n in notifications(as_user, "market_chief") if n["kind"] == "card_opened"]
+    assert len(told) == 2 and {n["case_id"] for n in told} == {None}, told  # the cases', the steps'
+    assert all("新开督办牌 11 张（黄牌 11 张）" in n["title"] for n in told)
+    assert len([n for n in notifications(as_user, "market_reviewer1") if n["kind"] == "card_opened"]) == 2
+    clock.freeze(bj(2026, 12, 1, 8))  # past the statutory limit: 11 red cases
+    run_pass(app)
+    red = [n for n in notifications(as_user, "market_chief") if n["kind"] == "card_opened" and "红牌" in n["title"]]
+    assert len(red) == 1 and "红牌 11 张" in red[0]["title"] and len(ids) == 11
+    assert as_user("auditor").get("/api/audit/verify").get_json()["intact"] is True
