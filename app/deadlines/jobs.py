@@ -20,8 +20,9 @@ from sqlalchemy import bindparam, select, union, update
 from app import clock
 from app.audit import service as audit
 from app.cases import incidents
+from app.cases.locks import lock_for_timers
 from app.cases.models import IN_PROGRESS, SUSPENDED, Case, snapshot_seq
-from app.cases.runtime import load_run, lock_for_timers, reschedule, store_run
+from app.cases.runtime import load_run, reschedule, store_run
 from app.cases.task_rows import sync
 from app.deadlines.service import level, recompute, step_due, warning_days_for
 from app.deadlines.workdays import SHANGHAI
