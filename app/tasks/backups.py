@@ -121,21 +121,19 @@ def end_absence(*, principal: Principal, username: str, absence_id: int) -> Abse
     db.session.refresh(absence)
     action = "absence_ended" if begun else "absence_cancelled"
     org_log.record(actor=principal.username, action=action, target=user.username, before=before, after=_logged(absence))
-    stand_in = db.session.get(User, absence.backup_id)
-    what = "提前结束" if begun else "已撤销"
-    notify(
-        usernames=[stand_in.username],
-        kind="absence_backup",
-        title=f"AB岗：{user.display_name} 的请假（{absence.reason}）{what}，{user.display_name} 已在岗"
-        if begun
-        else f"AB岗：{user.display_name} {_local(absence.starts_at)} 起的请假（{absence.reason}）{what}，无需代办",
-    )
+    name, reason = user.display_name, absence.reason
+    if begun:
+        title = f"AB岗：{name} 的请假（{reason}）提前结束，{name} 已在岗"
+    else:
+        title = f"AB岗：{name} {_local(absence.starts_at)} 起的请假（{reason}）已撤销，无需代办"
+    notify(usernames=[db.session.get(User, absence.backup_id).username], kind="absence_backup", title=title)
     return absence
 
 
 def _logged(absence: Absence) -> dict:
-    """An absence as the organisation log keeps it (times as ISO 8601 text)."""
+    """An absence as the organisation log keeps it (times as ISO 8601 text; not the pages' `ending`)."""
     view = absence_view(absence)
+    del view["ending"]
     return {**view, "from": view["from"].isoformat(), "to": view["to"].isoformat()}
 
 

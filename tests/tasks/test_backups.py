@@ -160,3 +160,4 @@ def test_a_running_absence_ended_early_brings_the_person_back_at_once(as_user):
     log = as_user("admin").get(f"/api/admin/log?target={A}").get_json()["items"]
     assert [e["action"] for e in log][:2] == ["absence_ended", "absence_recorded"], log
     assert log[0]["before"]["state"] == "active" and log[0]["after"]["state"] == "ended"
+    assert "ending" not in log[0]["after"] and "ending" not in log[1]["after"]  # the pages' hint is not logged
