@@ -54,7 +54,7 @@ def store(case: Case, state: bytes, version: str) -> bool:
     params |= {f"c_{name}": value for name, value in case_values.items()}
     for n, (task, values) in enumerate(tasks):
         params |= {f"t{n}_id": task.id} | {f"t{n}_{name}": value for name, value in values.items()}
-    params |= _bound_rows(("e", EVENTS, events), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers))
+    params |= _bound_rows(*_new_rows(events, new_tasks, papers))
     if run_core(_statement(shape), params).first() is None:
         raise Conflict("办件已被同时修改，请重试 The case changed meanwhile; try again.")
     _written(case, tasks, events, [*new_tasks, *papers], seen + 1)
@@ -72,9 +72,7 @@ def store_new(case: Case, state: bytes, version: str) -> bool:
     events, new_tasks, papers = pending
     case.state_version = 1  # what the ORM's versioned INSERT would write
     params = {"p_case": case.id, "p_state": state, "p_format": version}
-    params |= _bound_rows(
-        ("c", CASES, [case]), ("e", EVENTS, events), ("n", TASKS, new_tasks), ("d", DOCUMENTS, papers)
-    )
+    params |= _bound_rows(("c", CASES, [case]), *_new_rows(events, new_tasks, papers))
     run_core(_new_case_statement((bool(events), bool(new_tasks), bool(papers))), params).one()
     for event in events:
         db.session.expunge(event)
@@ -157,13 +155,10 @@ def _json_document(value: Any, name: str) -> Any:
 @cache
 def _new_case_statement(shape: tuple[bool, bool, bool]):
     """The one statement that writes a new case of this shape (whether it has events, tasks, documents)."""
-    has_events, has_new_tasks, has_papers = shape
     written = _insert_rows(CASES, "c", returning=CASES.c.id)
     state = insert(STATE).values(case_id=bindparam("p_case"), state=bindparam("p_state"), format=bindparam("p_format"))
     ctes = [state.cte("s")]
-    for name, table, present in (("e", EVENTS, has_events), ("n", TASKS, has_new_tasks), ("d", DOCUMENTS, has_papers)):
-        if present:
-            ctes.append(_insert_rows(table, name))
+    ctes += _new_row_inserts(shape)
     return select(written.c.id).add_cte(*ctes)
 
 
@@ -172,7 +167,7 @@ def _statement(shape: _Shape):
     """The one statement of a step of this shape (changed case columns, changed columns per task,
     whether there are events, new tasks and documents), built once per process; every value is bound per
     request (no bound name is a column name, or an UPDATE inside would take it for a value to set)."""
-    case_columns, task_columns, has_events, has_new_tasks, has_papers = shape
+    case_columns, task_columns, *present = shape
     ctes = [
         update(STATE)
         .where(STATE.c.case_id == bindparam("p_case"))
@@ -184,9 +179,7 @@ def _statement(shape: _Shape):
         ctes.append(update(TASKS).where(TASKS.c.id == bindparam(f"t{n}_id")).values(values).cte(f"t{n}"))
     # INSERT ... SELECT of the rows bound as one JSON array per table; new tasks and documents carry
     # the ids drawn before (with the locking read, with their numbers)
-    for name, table, present in (("e", EVENTS, has_events), ("n", TASKS, has_new_tasks), ("d", DOCUMENTS, has_papers)):
-        if present:
-            ctes.append(_insert_rows(table, name))
+    ctes += _new_row_inserts(tuple(present))
     values = {name: bindparam(f"c_{name}", type_=CASES.c[name].type) for name in case_columns}
     written = (
         update(CASES)
@@ -196,6 +189,21 @@ def _statement(shape: _Shape):
         .cte("c")
     )
     return select(written.c.id).add_cte(*ctes)
+
+
+# A step's new rows, by table: the prefix of their bound parameter and CTE, and the table.
+_NEW_ROW_TABLES = (("e", EVENTS), ("n", TASKS), ("d", DOCUMENTS))
+
+
+def _new_rows(events: list, new_tasks: list, papers: list) -> list[tuple[str, Any, list]]:
+    """(prefix, table, objects) of a step's new rows, for `_bound_rows`."""
+    rows = (events, new_tasks, papers)
+    return [(prefix, table, objects) for (prefix, table), objects in zip(_NEW_ROW_TABLES, rows, strict=True)]
+
+
+def _new_row_inserts(present: tuple[bool, bool, bool]) -> list:
+    """The INSERT CTEs of a step's new rows, for the tables that have some (events, tasks, documents)."""
+    return [_insert_rows(table, prefix) for (prefix, table), has in zip(_NEW_ROW_TABLES, present, strict=True) if has]
 
 
 def _insert_rows(table, name: str, returning=None):
