@@ -109,6 +109,20 @@ def numbered(*, case_id: int, kind: str) -> list[tuple[str, str]]:
     return [tuple(row) for row in db.session.execute(_NUMBERED, {"p_case": case_id, "p_kind": kind})]
 
 
+_LATEST = (  # built once
+    select(Document.id, Document.title, Document.number)
+    .where(Document.case_id == bindparam("p_case"), Document.kind == bindparam("p_kind"))
+    .order_by(Document.id.desc())
+    .limit(1)
+)
+
+
+def latest(*, case_id: int, kind: str) -> tuple[int, str, str] | None:
+    """(id, title, number) of the case's last document of `kind`, without its bytes; None if none."""
+    row = db.session.execute(_LATEST, {"p_case": case_id, "p_kind": kind}).first()
+    return tuple(row) if row is not None else None
+
+
 def view(document: Document) -> dict:
     """The api.md shape of a document."""
     return {

@@ -2,7 +2,9 @@
 一次性告知单 (`/matters/<code>/guide`), the same bytes as the API serves, with the session's principal.
 
 A document carries its own print style sheet inline (its bytes are frozen whole), so these answers
-get a policy of their own: no script at all, inline styles and data: images (the seal) only.
+get a policy of their own: no script at all, inline styles and data: images (the seal) only. They may
+be framed by the platform's own pages (the receipt page prints the issued 受理通知书 in a frame), by
+no one else.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from app.matters import service as matters
 from app.web.blueprint import bp
 from app.web.support import principal
 
-DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
 
 def _answer(body: bytes, content_type: str) -> Response:
-    return Response(body, content_type=content_type, headers={"Content-Security-Policy": DOCUMENT_POLICY})
+    headers = {"Content-Security-Policy": DOCUMENT_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+    return Response(body, content_type=content_type, headers=headers)
 
 
 def _visible(document_id: int):

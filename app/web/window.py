@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from app.cases import intake
 from app.cases import service as cases
 from app.documents import service as documents
 from app.errors import Forbidden
 from app.identity.idnumber import id_number_problem
-from app.identity.service import get_user
 from app.matters import service as matters
 from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, field_errors, principal
@@ -140,21 +139,12 @@ def accept_corrected(case_id: int):
 
 @bp.route("/cases/<int:case_id>/receipt")
 def receipt(case_id: int):
-    """受理通知书: the A4 notice the applicant takes home (number, matter, materials, due dates, clerk)."""
+    """受理通知书 to print: the numbered notice issued at acceptance (the bytes the case's audit chain
+    holds), framed under a toolbar (print, PDF, back to the case). One paper, never a second, unnumbered
+    rendering beside it; a case never accepted has none (404 with a message).
+    """
     _require_window()
     case = cases.get_visible(case_id=case_id, principal=principal())
-    matter = matters.get(code=case.matter_code)
-    if matter is None:
-        abort(404)
-    provided = {m["name"] for m in case.materials if m.get("provided")}
-    received = [m["name"] for m in matter.materials if m["name"] in provided]
-    deferred = [m["name"] for m in matter.materials if m["required"] and m["deferrable"] and m["name"] not in provided]
-    clerk = get_user(username=case.accepted_by)
-    return render_template(
-        "web/receipt.html",
-        case=case,
-        matter=matter,
-        received=received,
-        deferred=deferred,
-        clerk=clerk.display_name if clerk else case.accepted_by,
-    )
+    issued = documents.latest(case_id=case.id, kind="receipt")
+    status = 200 if issued is not None else 404
+    return render_template("web/receipt.html", case=case, issued=issued), status

@@ -4,7 +4,7 @@ import re
 
 from app.identity.idnumber import check_character, id_number_problem
 from tests.conftest import row_counts
-from tests.factories import accept
+from tests.factories import accept, application
 
 VALID_ID = "11010519491231002X"
 
@@ -175,3 +175,29 @@ def test_inbox_page_filters_use_the_api_rules(client, as_user):
     assert 'data-case-number="' not in client.get("/inbox?q=无此人").get_data(as_text=True)
     bad = client.get("/inbox?warning=red").get_data(as_text=True)
     assert "筛选条件有误" in bad and f'data-case-number="{case["number"]}"' in bad
+
+
+def test_the_receipt_page_frames_the_issued_notice_and_only_it(client, as_user):
+    """/cases/<id>/receipt prints the numbered 受理通知书 issued at acceptance (its stored bytes, framed
+    under the toolbar), never a second rendering of its own; before acceptance there is none (404)."""
+    case = accept(as_user)
+    issued = case["documents"][0]
+    login(client, "window1")
+    page = client.get(f"/cases/{case['id']}/receipt")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'src="/documents/{issued["id"]}"' in html and f"/documents/{issued['id']}.pdf" in html
+    assert issued["number"] in html and case["number"] in html
+    assert "你（单位）" not in html  # the notice's text lives in the document, not in this page
+    framed = client.get(f"/documents/{issued['id']}")
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]  # the page itself is not framed
+
+    waiting = as_user("window1").post(
+        "/api/cases",
+        json={**application(materials=[]), "intake": "correct", "corrections": ["营业执照复印件须加盖公章"]},
+    )
+    assert waiting.status_code == 201, waiting.get_json()
+    missing = client.get(f"/cases/{waiting.get_json()['id']}/receipt")
+    assert missing.status_code == 404 and "没有受理通知书" in missing.get_data(as_text=True)

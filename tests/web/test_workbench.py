@@ -78,10 +78,24 @@ def test_food_license_from_the_desk_to_delivery(people):
     with window.context.expect_page() as opened:
         window.get_by_role("link", name="打印受理通知书").click()  # a new tab
     receipt = opened.value
-    expect(receipt.locator("h1")).to_have_text("受理通知书")
     expect(receipt.locator("[data-testid=case-number]")).to_have_text(number)
-    expect(receipt.locator("body")).to_contain_text(APPLICANT_ID)  # the front desk sees the whole number
+    # The issued, numbered notice itself (the bytes the audit chain holds), not a second rendering.
+    document_number = receipt.locator("[data-testid=document-number]").inner_text()
+    assert re.fullmatch(r"市监受〔\d{4}〕\d{4}号", document_number), document_number
+    paper = receipt.frame_locator("[data-testid=receipt-document]")
+    expect(paper.locator("h1")).to_have_text("受理通知书")
+    expect(paper.locator("body")).to_contain_text(document_number)
+    expect(paper.locator("body")).to_contain_text(number)
+    expect(paper.locator("body")).to_contain_text("张三")
+    expect(paper.locator("body")).not_to_contain_text(APPLICANT_ID)  # frozen bytes any case reader may open
     screenshot(receipt, "receipt")
+    # 打印 prints the framed notice alone (its own A4 style sheet), not the page around it.
+    receipt.evaluate(
+        "() => { const f = document.querySelector('[data-testid=receipt-document]');"
+        " f.contentWindow.print = () => { window.printed = f.contentWindow.location.pathname; }; }"
+    )
+    receipt.get_by_role("button", name="打印").click()
+    assert re.fullmatch(r"/documents/\d+", receipt.evaluate("() => window.printed") or ""), "not printed"
     receipt.close()
 
     reviewer = people.login("market_reviewer1")

@@ -24,8 +24,14 @@
     });
   });
 
-  // <button data-print>: print the page (the receipt).
+  // <button data-print-frame="id">: print the framed document (same origin) on its own, with its own
+  // A4 print style sheet (the receipt page).
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+    if (!event.target.closest) return;
+    var framed = event.target.closest("[data-print-frame]");
+    if (framed) {
+      var frame = document.getElementById(framed.getAttribute("data-print-frame"));
+      if (frame && frame.contentWindow) frame.contentWindow.print();
+    }
   });
 })();
