@@ -1,13 +1,13 @@
 from marshmallow import Schema, fields, validate
 
-from app.schemas import FREE_DICT, Id, LocalDateTime, PageArgs
+from app.schemas import FREE_DICT, NAME, Id, LocalDateTime, PageArgs, Pattern
 
 STATUSES = ("awaiting_correction", "in_progress", "suspended", "completed", "withdrawn")
 WARNINGS = ("ok", "warning", "overdue", "breach")
 
 
 class ApplicantSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NAME])
     id_number = fields.String(validate=validate.Length(max=40))
     phone = fields.String(validate=validate.Length(max=30))
 
@@ -22,7 +22,7 @@ class CaseCreateSchema(Schema):
     applicant = fields.Nested(ApplicantSchema, required=True)
     materials = fields.List(fields.Nested(MaterialInSchema), load_default=list, validate=validate.Length(max=100))
     data = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        keys=fields.String(validate=Pattern(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
         load_default=dict,
         metadata=FREE_DICT,
     )
@@ -39,7 +39,7 @@ class CaseAcceptSchema(Schema):
 
     materials = fields.List(fields.Nested(MaterialInSchema), required=True, validate=validate.Length(max=100))
     data = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        keys=fields.String(validate=Pattern(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
         load_default=dict,
         metadata=FREE_DICT,
     )

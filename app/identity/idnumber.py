@@ -6,7 +6,7 @@ import re
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d takes every script's digits)
 
 
 def check_character(first17: str) -> str:
@@ -21,7 +21,7 @@ def id_number_problem(value: str) -> str | None:
     catches a mistyped digit, which is the mistake made at a window.
     """
     number = value.strip().upper()
-    if not _SHAPE.match(number):
+    if not _SHAPE.fullmatch(number):
         return "身份证号码应为 18 位：前 17 位为数字，最后一位为数字或 X"
     expected = check_character(number[:17])
     if number[17] != expected:

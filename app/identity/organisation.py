@@ -7,6 +7,7 @@ who made it and the record before and after; passwords are never logged or retur
 from __future__ import annotations
 
 from flask import current_app
+from marshmallow import ValidationError, validate
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -14,7 +15,9 @@ from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.identity import org_log
 from app.identity.models import ROLES, Department, Group, User, user_group
+from app.identity.schemas import CODE, GROUP_CODE, USERNAME
 from app.identity.service import get_department, get_group, get_user, get_user_or_raise, revoke_tokens
+from app.schemas import name_problem
 
 SYSTEM = "system"
 
@@ -75,6 +78,7 @@ def list_users(
 
 def create_department(*, actor: str, code: str, name: str) -> Department:
     """A new department (409 when the code is taken)."""
+    _check(CODE, "code", code)
     if get_department(code=code) is not None:
         raise Conflict(f"部门 {code} 已存在 The department exists.", errors={"code": ["已存在 exists"]})
     return ensure_department(actor=actor, code=code, name=name)
@@ -82,6 +86,7 @@ def create_department(*, actor: str, code: str, name: str) -> Department:
 
 def ensure_department(*, actor: str = SYSTEM, code: str, name: str) -> Department:
     """Create the department or rename it (idempotent; logged when something changed)."""
+    _check_name("name", name)
     dept = get_department(code=code)
     before = department_view(dept) if dept else None
     if dept is None:
@@ -94,6 +99,7 @@ def ensure_department(*, actor: str = SYSTEM, code: str, name: str) -> Departmen
 
 def create_group(*, actor: str, code: str, name: str, department: str | None) -> Group:
     """A new group of a department (409 when the code is taken, 422 for an unknown department)."""
+    _check(GROUP_CODE, "code", code)
     if get_group(code=code) is not None:
         raise Conflict(f"岗位组 {code} 已存在 The group exists.", errors={"code": ["已存在 exists"]})
     return ensure_group(actor=actor, code=code, name=name, department=department)
@@ -101,6 +107,7 @@ def create_group(*, actor: str, code: str, name: str, department: str | None) ->
 
 def ensure_group(*, actor: str = SYSTEM, code: str, name: str, department: str | None) -> Group:
     """Create the group or update it (idempotent; logged when something changed)."""
+    _check_name("name", name)
     dept = _department_or_invalid(department)
     group = get_group(code=code)
     before = group_view(group) if group else None
@@ -114,6 +121,7 @@ def ensure_group(*, actor: str = SYSTEM, code: str, name: str, department: str |
 
 def create_user(*, actor: str, username: str, password: str, **fields) -> User:
     """A new person (409 when the username is taken; 422 for unknown references or a weak password)."""
+    _check(USERNAME, "username", username)
     if get_user(username=username) is not None:
         raise Conflict(f"用户 {username} 已存在 The user exists.", errors={"username": ["已存在 exists"]})
     return save_user(actor=actor, username=username, password=password, **fields)
@@ -168,7 +176,7 @@ def _checked(user: User, fields: dict) -> dict:
     """The model values for the given API fields, every reference checked (422 naming the field)."""
     out: dict = {}
     if fields.get("display_name"):
-        out["display_name"] = fields["display_name"]
+        out["display_name"] = _check_name("display_name", fields["display_name"])
     if "department" in fields:
         out["department"] = _department_or_invalid(fields["department"])
     if "groups" in fields:
@@ -183,6 +191,29 @@ def _checked(user: User, fields: dict) -> dict:
     if "backup" in fields:
         out["backup"] = _backup_or_invalid(user, fields["backup"])
     return out
+
+
+NAME_MAX = 100  # the columns' length
+
+
+def _check(rule: validate.Validator, field: str, value: str) -> None:
+    """A new code or username by the API schema's rule, checked here too because the pages call these
+    services without a schema (422 naming `field`)."""
+    try:
+        rule(value)
+    except ValidationError as err:
+        raise Invalid(f"{field} 不符合要求 Invalid {field}.", errors={field: err.messages}) from None
+
+
+def _check_name(field: str, value: str) -> str:
+    """A name as the API's schemas take it (one line of visible text, at most NAME_MAX characters),
+    checked here too because the pages call these services without a schema (422 naming `field`)."""
+    problem = name_problem(value)
+    if problem is None and len(value) > NAME_MAX:
+        problem = f"至多 {NAME_MAX} 个字符 At most {NAME_MAX} characters."
+    if problem:
+        raise Invalid(f"名称不符合要求 The name is invalid: {problem}", errors={field: [problem]})
+    return value
 
 
 def _department_or_invalid(code: str | None) -> Department | None:

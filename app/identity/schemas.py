@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from app.schemas import LocalDateTime, PageArgs
+from app.schemas import NAME, LocalDateTime, PageArgs, Pattern
 
 
 class TokenRequestSchema(Schema):
@@ -21,19 +21,21 @@ class MeSchema(Schema):
     roles = fields.List(fields.String())
 
 
-CODE = validate.Regexp(r"^[a-z][a-z0-9_.-]{0,39}$", error="小写字母开头，仅含小写字母、数字和 . _ - lower-case code")
-USERNAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_.-]{0,59}$", error="字母开头，仅含字母、数字和 . _ - a plain username")
+_LOWER = "小写字母开头，仅含小写字母、数字和 . _ - lower-case code"
+CODE = Pattern(r"^[a-z][a-z0-9_.-]{0,39}$", error=_LOWER)
+GROUP_CODE = Pattern(r"^[a-z][a-z0-9_.-]{0,79}$", error=_LOWER)
+USERNAME = Pattern(r"^[A-Za-z][A-Za-z0-9_.-]{0,59}$", error="字母开头，仅含字母、数字和 . _ - a plain username")
 ROLE_NAMES = validate.OneOf(["window", "reviewer", "leader", "designer", "supervisor", "auditor", "admin"])
 
 
 class DepartmentSchema(Schema):
     code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NAME])
 
 
 class GroupSchema(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_.-]{0,79}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    code = fields.String(required=True, validate=GROUP_CODE)
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NAME])
     department = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
@@ -52,7 +54,7 @@ class UserSchema(Schema):
 
 
 class UserChangeSchema(Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    display_name = fields.String(validate=[validate.Length(min=1, max=100), NAME])
     department = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
     groups = fields.List(fields.String(validate=validate.Length(min=1, max=80)), validate=validate.Length(max=50))
     roles = fields.List(fields.String(validate=ROLE_NAMES), validate=validate.Length(max=10))

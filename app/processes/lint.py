@@ -70,7 +70,7 @@ def check(data: bytes, *, known: Known) -> Report:
     problems += lint_expressions.problems(root)
     problems += lint_forms.problems(root)
     problems += lint_graph.problems(root)
-    if report.key is not None and lint_structure.KEY_PATTERN.match(report.key):
+    if report.key is not None and lint_structure.KEY_PATTERN.fullmatch(report.key):
         definition, parse_problems = _parse(root)
         problems += _new_only(parse_problems, problems)
         report.definition = definition

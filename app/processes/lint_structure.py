@@ -85,7 +85,7 @@ def _ambiguous(processes: list[etree._Element]) -> list[Problem]:
 def _key_problems(process: etree._Element, known: Known) -> list[Problem]:
     key, line = process.get("id") or "", process.sourceline
     name = (process.get("name") or "").strip() or key
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         message = "流程标识须以英文字母开头，只含英文字母、数字、_ . -，最长 100 字符 invalid process key"
         return [Problem("error", f"{message}: {key!r}", key or None, line)]
     if MODELER_DEFAULT_KEY.match(key):

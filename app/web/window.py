@@ -10,6 +10,7 @@ from app.documents import service as documents
 from app.errors import Forbidden
 from app.identity.idnumber import id_number_problem
 from app.matters import service as matters
+from app.schemas import name_problem
 from app.web.blueprint import bp
 from app.web.support import attempt_or_flash, field_errors, principal
 
@@ -83,6 +84,10 @@ def _check_applicant(values: dict) -> dict[str, list[str]]:
         errors["matter_code"] = ["请选择事项"]
     if not values["applicant_name"]:
         errors["applicant_name"] = ["请填写申请人姓名或名称"]
+    elif problem := name_problem(values["applicant_name"]) or (
+        "至多 100 个字符" if len(values["applicant_name"]) > 100 else None
+    ):
+        errors["applicant_name"] = [problem]
     problem = id_number_problem(values["applicant_id_number"])
     if problem:
         errors["applicant_id_number"] = [problem]

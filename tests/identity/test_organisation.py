@@ -3,6 +3,8 @@ shown, deactivation, and the hash-chained organisation log."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -170,3 +172,66 @@ def test_the_organisation_log_refuses_changes(app):
             db.session.execute(text("DELETE FROM org_log"))
         db.session.rollback()
         db.session.remove()
+
+
+BAD_NAMES = ["", "   ", "\u3000", "市场\t监管局", "市场监管局\n", "第一行\r\n第二行", "铃\x07", "C1\x85", "分\u2028行"]
+BAD_CODES = ["tax\n", "Tax", "tax office", "税务"]
+BAD_USERNAMES = ["clerk8\n", "clerk 8", "8clerk", "张三"]
+
+
+def test_names_are_one_line_of_visible_text_and_codes_whole_in_the_api_and_the_pages(app, as_user, client):
+    """Names go on documents, lists and spreadsheet exports: a control character, a line break or a
+    blank name is refused with 422 naming the field, and nothing is written. A code or username is
+    matched whole (Python's `$` also matches before a final line feed). The admin pages call the
+    same services without the API's schemas, and are held to the same rules."""
+    admin = as_user("admin")
+    before = row_counts(app)
+    for name in BAD_NAMES:
+        for path, body in (
+            ("/api/departments", {"code": "tax", "name": name}),
+            ("/api/groups", {"code": "tax.review", "name": name, "department": "market"}),
+            ("/api/users", {"username": "clerk8", "password": "Strong-pass-8", "display_name": name}),
+        ):
+            response = admin.post(path, json=body)
+            assert response.status_code == 422, (path, name, response.get_json())
+            field = "display_name" if path == "/api/users" else "name"
+            assert field in response.get_json()["errors"], response.get_json()
+        renamed = send(admin, "patch", "/api/users/window2", {"display_name": name})
+        assert renamed.status_code == 422 and "display_name" in renamed.get_json()["errors"]
+    for code in BAD_CODES:
+        assert admin.post("/api/departments", json={"code": code, "name": "税务局"}).status_code == 422, code
+        assert admin.post("/api/groups", json={"code": code, "name": "岗", "department": "market"}).status_code == 422
+    for username in BAD_USERNAMES:
+        user = {"username": username, "password": "Strong-pass-8", "display_name": "新人"}
+        assert admin.post("/api/users", json=user).status_code == 422, user
+    assert row_counts(app) == before
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": "admin", "password": "demo123", "csrf_token": token})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin").get_data(as_text=True)).group(1)
+    before = row_counts(app)  # the login is recorded
+    for form in (
+        {"code": "tax", "name": "税务\x07局"},
+        {"code": "tax office", "name": "税务局"},
+        {"code": "", "name": "税务局"},
+        {"code": "tax", "name": "税" * 101},
+    ):
+        refused = client.post("/admin/departments", data={**form, "csrf_token": token})
+        assert refused.status_code == 422, form
+        assert 'data-kind="error"' in refused.get_data(as_text=True)
+    assert row_counts(app) == before
+    created = client.post("/admin/departments", data={"code": "tax", "name": "税务局", "csrf_token": token})
+    assert created.status_code == 302
+    assert [d["name"] for d in admin.get("/api/departments").get_json() if d["code"] == "tax"] == ["税务局"]
+
+
+@pytest.mark.parametrize("name", ["张三\n", "张\x00三", "\t", "李四\u2029"])
+def test_an_applicant_name_with_a_control_character_is_refused_and_nothing_is_stored(app, as_user, name):
+    from tests.factories import application
+
+    clerk = as_user("window1")
+    before = row_counts(app)
+    response = clerk.post("/api/cases", json=application(name=name))
+    assert response.status_code == 422, response.get_json()
+    assert row_counts(app) == before

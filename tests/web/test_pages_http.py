@@ -201,3 +201,15 @@ def test_the_receipt_page_frames_the_issued_notice_and_only_it(client, as_user):
     assert waiting.status_code == 201, waiting.get_json()
     missing = client.get(f"/cases/{waiting.get_json()['id']}/receipt")
     assert missing.status_code == 404 and "没有受理通知书" in missing.get_data(as_text=True)
+
+
+def test_the_desk_refuses_an_applicant_name_that_is_not_one_line(app, client):
+    login(client, "window1")
+    token = _token(client, "/accept")
+    before = row_counts(app)
+    for name in ("张\x07三", "张三\u2028李四", "名" * 101):
+        form = {"matter_code": "SC-001", "applicant_name": name, "applicant_id_number": VALID_ID, "csrf_token": token}
+        response = client.post("/accept", data=form)
+        assert response.status_code == 422, name
+        assert "请更正标出的项目" in response.get_data(as_text=True)
+    assert row_counts(app) == before
