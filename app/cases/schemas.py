@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas import FREE_DICT, NAME, Id, LocalDateTime, PageArgs, Pattern
 
+ID_TYPES = ("id_card", "credit_code")
 STATUSES = ("awaiting_correction", "in_progress", "suspended", "completed", "withdrawn")
 WARNINGS = ("ok", "warning", "overdue", "breach")
 
@@ -9,6 +10,8 @@ WARNINGS = ("ok", "warning", "overdue", "breach")
 class ApplicantSchema(Schema):
     name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NAME])
     id_number = fields.String(validate=validate.Length(max=40))
+    # A person's 居民身份证 (id_card) or an organisation's 统一社会信用代码 (credit_code); absent: not said.
+    id_type = fields.String(validate=validate.OneOf(ID_TYPES))
     phone = fields.String(validate=validate.Length(max=30))
 
 

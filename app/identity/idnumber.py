@@ -27,3 +27,27 @@ def id_number_problem(value: str) -> str | None:
     if number[17] != expected:
         return f"身份证号码校验位不正确（按前 17 位计算应为 {expected}），请核对后重新输入"
     return None
+
+
+# 统一社会信用代码 (GB 32100-2015): the number of a company or other organisation applying. 18 characters
+# of 0-9 and the capitals without I, O, Z, S, V; the last is a check character over the first 17.
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_SHAPE = re.compile(rf"^[{CREDIT_CHARS}]{{18}}$")
+
+
+def credit_check_character(first17: str) -> str:
+    """The check character: 31 - (sum of value x weight mod 31), the value 31 written as 0."""
+    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def credit_code_problem(value: str) -> str | None:
+    """Why `value` is not a valid 统一社会信用代码, in Chinese; None when it is valid (lower case accepted)."""
+    code = value.strip().upper()
+    if not _CREDIT_SHAPE.fullmatch(code):
+        return "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、Z、S、V）"
+    expected = credit_check_character(code[:17])
+    if code[17] != expected:
+        return f"统一社会信用代码校验位不正确（按前 17 位计算应为 {expected}），请核对后重新输入"
+    return None

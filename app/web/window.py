@@ -8,7 +8,7 @@ from app.cases import intake
 from app.cases import service as cases
 from app.documents import service as documents
 from app.errors import Forbidden
-from app.identity.idnumber import id_number_problem
+from app.identity.idnumber import credit_code_problem, id_number_problem
 from app.matters import service as matters
 from app.schemas import name_problem
 from app.web.blueprint import bp
@@ -33,6 +33,7 @@ def _form_values() -> dict:
     return {
         "matter_code": form.get("matter_code", request.args.get("matter_code", "")).strip(),
         "applicant_name": form.get("applicant_name", "").strip(),
+        "applicant_id_type": "credit_code" if form.get("applicant_id_type") == "credit_code" else "id_card",
         "applicant_id_number": form.get("applicant_id_number", "").strip().upper(),
         "applicant_phone": form.get("applicant_phone", "").strip(),
         "materials": form.getlist("materials"),
@@ -88,7 +89,8 @@ def _check_applicant(values: dict) -> dict[str, list[str]]:
         "至多 100 个字符" if len(values["applicant_name"]) > 100 else None
     ):
         errors["applicant_name"] = [problem]
-    problem = id_number_problem(values["applicant_id_number"])
+    check = credit_code_problem if values["applicant_id_type"] == "credit_code" else id_number_problem
+    problem = check(values["applicant_id_number"])
     if problem:
         errors["applicant_id_number"] = [problem]
     return errors
@@ -105,7 +107,11 @@ def accept_submit():
         return _render(values, errors, 422)
     matter = matters.get(code=values["matter_code"])
     catalog = matter.materials if matter else []
-    applicant = {"name": values["applicant_name"], "id_number": values["applicant_id_number"]}
+    applicant = {
+        "name": values["applicant_name"],
+        "id_type": values["applicant_id_type"],
+        "id_number": values["applicant_id_number"],
+    }
     if values["applicant_phone"]:
         applicant["phone"] = values["applicant_phone"]
     case, err = attempt_or_flash(

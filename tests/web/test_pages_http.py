@@ -2,7 +2,7 @@
 
 import re
 
-from app.identity.idnumber import check_character, id_number_problem
+from app.identity.idnumber import check_character, credit_check_character, credit_code_problem, id_number_problem
 from tests.conftest import row_counts
 from tests.factories import accept, application
 
@@ -130,6 +130,59 @@ def test_id_number_check_digit():
     assert id_number_problem(VALID_ID.lower()) is None
     assert "校验位" in id_number_problem("110105194912310021")
     assert "18 位" in id_number_problem("1101051949")
+    assert "18 位" in id_number_problem("１１０１０５１９４９１２３１００２X")  # other scripts' digits
+
+
+CREDIT_CODE = "91350100M000100Y43"  # 统一社会信用代码, GB 32100-2015
+
+
+def test_credit_code_check_character():
+    # Codes of real registered companies, each with its own check character (0, 9, letters).
+    for code in (CREDIT_CODE, "911100001000116829", "91110000802100433B", "91440300708461136T", "9144030071526726XG"):
+        assert credit_code_problem(code) is None, code
+        assert credit_check_character(code[:17]) == code[17]
+    assert credit_code_problem(CREDIT_CODE.lower()) is None
+    assert "应为 3" in credit_code_problem(CREDIT_CODE[:17] + "4")
+    assert "不含 I、O、Z、S、V" in credit_code_problem(CREDIT_CODE[:17] + "O")
+    assert "18 位" in credit_code_problem(CREDIT_CODE[:10])
+
+
+def test_the_desk_accepts_an_organisation_by_its_credit_code(app, client, as_user):
+    """An organisation (单位) applies with its 统一社会信用代码; the desk checks it as it checks a person's
+    id number, keeps the kind with the applicant and names it on the case page."""
+    login(client, "window1")
+    token = _token(client, "/accept")
+    form = {
+        "matter_code": "SC-001",
+        "applicant_name": "某某餐饮管理有限公司",
+        "applicant_id_type": "credit_code",
+        "applicant_id_number": CREDIT_CODE[:17] + "4",
+        "materials": ["食品经营许可申请书", "营业执照复印件", "法定代表人身份证明", "食品安全管理制度文本"],
+        "csrf_token": token,
+    }
+    before = row_counts(app)
+    wrong = client.post("/accept", data=form)
+    assert wrong.status_code == 422 and "统一社会信用代码校验位不正确" in wrong.get_data(as_text=True)
+    person = client.post("/accept", data={**form, "applicant_id_number": VALID_ID})  # a person's number
+    assert person.status_code == 422 and "统一社会信用代码校验位不正确" in person.get_data(as_text=True)
+    assert row_counts(app) == before
+    done = client.post("/accept", data={**form, "applicant_id_number": CREDIT_CODE.lower()})
+    assert done.status_code == 302
+    case_id = int(re.search(r"done=(\d+)", done.headers["Location"]).group(1))
+    case = as_user("window1").get(f"/api/cases/{case_id}").get_json()
+    assert case["applicant"]["id_type"] == "credit_code" and case["applicant"]["id_number"] == CREDIT_CODE
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "<th>统一社会信用代码</th>" in page and CREDIT_CODE in page
+
+
+def test_the_api_keeps_the_kind_of_the_applicants_number(as_user):
+    clerk = as_user("window1")
+    body = application(name="某某餐饮管理有限公司", id_type="credit_code", id_number=CREDIT_CODE)
+    created = clerk.post("/api/cases", json=body)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["applicant"]["id_type"] == "credit_code"
+    refused = clerk.post("/api/cases", json=application(id_type="passport"))
+    assert refused.status_code == 422 and "id_type" in refused.get_json()["errors"]["applicant"]
 
 
 def test_delegate_from_the_task_page(client, as_user, app):
