@@ -20,12 +20,17 @@ def id_number_problem(value: str) -> str | None:
     A lower-case x is accepted as X. The date of birth is not checked here: the check character
     catches a mistyped digit, which is the mistake made at a window.
     """
+    return _problem(value, "身份证号码", _SHAPE, "前 17 位为数字，最后一位为数字或 X", check_character)
+
+
+def _problem(value: str, what: str, shape: re.Pattern, chars: str, check) -> str | None:
+    """An 18-character number with a check character (upper-cased first): what is wrong, or None."""
     number = value.strip().upper()
-    if not _SHAPE.fullmatch(number):
-        return "身份证号码应为 18 位：前 17 位为数字，最后一位为数字或 X"
-    expected = check_character(number[:17])
+    if not shape.fullmatch(number):
+        return f"{what}应为 18 位：{chars}"
+    expected = check(number[:17])
     if number[17] != expected:
-        return f"身份证号码校验位不正确（按前 17 位计算应为 {expected}），请核对后重新输入"
+        return f"{what}校验位不正确（按前 17 位计算应为 {expected}），请核对后重新输入"
     return None
 
 
@@ -44,10 +49,5 @@ def credit_check_character(first17: str) -> str:
 
 def credit_code_problem(value: str) -> str | None:
     """Why `value` is not a valid 统一社会信用代码, in Chinese; None when it is valid (lower case accepted)."""
-    code = value.strip().upper()
-    if not _CREDIT_SHAPE.fullmatch(code):
-        return "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、Z、S、V）"
-    expected = credit_check_character(code[:17])
-    if code[17] != expected:
-        return f"统一社会信用代码校验位不正确（按前 17 位计算应为 {expected}），请核对后重新输入"
-    return None
+    chars = "数字或大写字母（不含 I、O、Z、S、V）"
+    return _problem(value, "统一社会信用代码", _CREDIT_SHAPE, chars, credit_check_character)
