@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from app import clock
 from app.audit import service as audit
@@ -117,10 +117,9 @@ _LATEST = (  # built once
 )
 
 
-def latest(*, case_id: int, kind: str) -> tuple[int, str, str] | None:
-    """(id, title, number) of the case's last document of `kind`, without its bytes; None if none."""
-    row = db.session.execute(_LATEST, {"p_case": case_id, "p_kind": kind}).first()
-    return tuple(row) if row is not None else None
+def latest(*, case_id: int, kind: str) -> Row | None:
+    """The case's last document of `kind` as a row of (id, title, number), without its bytes; None if none."""
+    return db.session.execute(_LATEST, {"p_case": case_id, "p_kind": kind}).first()
 
 
 def view(document: Document) -> dict:
