@@ -25,10 +25,15 @@ _NAME = re.compile(NAME_PATTERN)
 NAME_MESSAGE = "须为一行可见文字，不得包含控制字符或换行 One line of visible text, no control characters."
 
 
-def name_problem(value: str) -> str | None:
-    """What is wrong with `value` as a name (NAME's rule, for callers without a schema), else None.
-    fullmatch: Python's `$` also matches before a final line feed."""
-    return None if _NAME.fullmatch(value) else NAME_MESSAGE
+def name_problem(value: str, max_length: int = 100) -> str | None:
+    """What is wrong with `value` as a name, else None: NAME's rule and the names' columns' length, for
+    callers without a schema (the pages call services directly). fullmatch: Python's `$` also matches
+    before a final line feed."""
+    if _NAME.fullmatch(value) is None:
+        return NAME_MESSAGE
+    if len(value) > max_length:
+        return f"至多 {max_length} 个字符 At most {max_length} characters."
+    return None
 
 
 class Pattern(validate.Regexp):

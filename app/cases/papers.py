@@ -90,6 +90,7 @@ def accepted(
         "promised_days": case.promised_days,
         "statutory_due": day(case.statutory_due),
         "promised_due": day(case.promised_due),
+        "provisional": case.provisional,
     }
     issued = [_issue(case, "receipt", actor, case.accepted_at, matter, received=received, deferred=deferred, **due)]
     if deferred:

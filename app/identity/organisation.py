@@ -193,9 +193,6 @@ def _checked(user: User, fields: dict) -> dict:
     return out
 
 
-NAME_MAX = 100  # the columns' length
-
-
 def _check(rule: validate.Validator, field: str, value: str) -> None:
     """A new code or username by the API schema's rule, checked here too because the pages call these
     services without a schema (422 naming `field`)."""
@@ -206,11 +203,9 @@ def _check(rule: validate.Validator, field: str, value: str) -> None:
 
 
 def _check_name(field: str, value: str) -> str:
-    """A name as the API's schemas take it (one line of visible text, at most NAME_MAX characters),
-    checked here too because the pages call these services without a schema (422 naming `field`)."""
+    """A name as the API's schemas take it (one line of visible text, at most 100 characters), checked
+    here too because the pages call these services without a schema (422 naming `field`)."""
     problem = name_problem(value)
-    if problem is None and len(value) > NAME_MAX:
-        problem = f"至多 {NAME_MAX} 个字符 At most {NAME_MAX} characters."
     if problem:
         raise Invalid(f"名称不符合要求 The name is invalid: {problem}", errors={field: [problem]})
     return value

@@ -85,9 +85,7 @@ def _check_applicant(values: dict) -> dict[str, list[str]]:
         errors["matter_code"] = ["请选择事项"]
     if not values["applicant_name"]:
         errors["applicant_name"] = ["请填写申请人姓名或名称"]
-    elif problem := name_problem(values["applicant_name"]) or (
-        "至多 100 个字符" if len(values["applicant_name"]) > 100 else None
-    ):
+    elif problem := name_problem(values["applicant_name"]):
         errors["applicant_name"] = [problem]
     check = credit_code_problem if values["applicant_id_type"] == "credit_code" else id_number_problem
     problem = check(values["applicant_id_number"])

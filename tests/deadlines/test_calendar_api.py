@@ -340,3 +340,15 @@ def test_loading_a_year_recomputes_provisional_step_limits(as_user):
     # Jan 1 and Jan 4 are off: Dec 31, Jan 5, Jan 6.
     assert show(as_user, case["id"])["deadlines"]["promised_due"] == end_of("2027-01-14")
     assert as_user("market_reviewer1").get(f"/api/tasks/{review['id']}").get_json()["due_at"] == end_of("2027-01-06")
+
+
+def test_a_receipt_says_when_its_deadlines_are_provisional(as_user):
+    """The 受理通知书 tells the applicant that a due date in a year whose holidays are not yet published
+    is provisional (the page used to say so; the issued notice now does)."""
+    from tests.documents.helpers import documents_of, html_of
+
+    cases = _provisional_cases(as_user)
+    into_2027 = html_of(as_user, documents_of(as_user, cases["dec10"]["id"])[0])
+    within_2026 = html_of(as_user, documents_of(as_user, cases["nov30"]["id"])[0])
+    assert "为暂定" in into_2027 and "2027年1月7日前" in into_2027
+    assert "为暂定" not in within_2026
