@@ -1,8 +1,10 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from app.identity.idnumber import credit_code_problem, id_number_problem
 from app.schemas import FREE_DICT, NAME, Id, LocalDateTime, PageArgs, Pattern
 
-ID_TYPES = ("id_card", "credit_code")
+ID_CHECKS = {"id_card": id_number_problem, "credit_code": credit_code_problem}
+ID_TYPES = tuple(ID_CHECKS)
 STATUSES = ("awaiting_correction", "in_progress", "suspended", "completed", "withdrawn")
 WARNINGS = ("ok", "warning", "overdue", "breach")
 
@@ -10,9 +12,25 @@ WARNINGS = ("ok", "warning", "overdue", "breach")
 class ApplicantSchema(Schema):
     name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NAME])
     id_number = fields.String(validate=validate.Length(max=40))
-    # A person's 居民身份证 (id_card) or an organisation's 统一社会信用代码 (credit_code); absent: not said.
+    # A person's 居民身份证 (id_card) or an organisation's 统一社会信用代码 (credit_code); absent: not
+    # said, and the number is taken as given (clients from before id_type).
     id_type = fields.String(validate=validate.OneOf(ID_TYPES))
     phone = fields.String(validate=validate.Length(max=30))
+
+    @validates_schema
+    def _number_of_its_type(self, data: dict, **_) -> None:
+        """With id_type, the number must be one of that type (its check character), as at the desk."""
+        check = ID_CHECKS.get(data.get("id_type"))
+        if check is not None:
+            problem = check(data.get("id_number", ""))
+            if problem:
+                raise ValidationError(problem, "id_number")
+
+    @post_load
+    def _number_written_as_checked(self, data: dict, **_) -> dict:
+        if data.get("id_type") in ID_CHECKS and "id_number" in data:
+            data["id_number"] = data["id_number"].strip().upper()
+        return data
 
 
 class MaterialInSchema(Schema):

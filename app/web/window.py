@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.cases import intake
 from app.cases import service as cases
+from app.cases.schemas import ID_CHECKS
 from app.documents import service as documents
 from app.errors import Forbidden
-from app.identity.idnumber import credit_code_problem, id_number_problem
 from app.matters import service as matters
 from app.schemas import name_problem
 from app.web.blueprint import bp
@@ -87,8 +87,7 @@ def _check_applicant(values: dict) -> dict[str, list[str]]:
         errors["applicant_name"] = ["请填写申请人姓名或名称"]
     elif problem := name_problem(values["applicant_name"]):
         errors["applicant_name"] = [problem]
-    check = credit_code_problem if values["applicant_id_type"] == "credit_code" else id_number_problem
-    problem = check(values["applicant_id_number"])
+    problem = ID_CHECKS[values["applicant_id_type"]](values["applicant_id_number"])
     if problem:
         errors["applicant_id_number"] = [problem]
     return errors

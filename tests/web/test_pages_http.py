@@ -183,6 +183,16 @@ def test_the_api_keeps_the_kind_of_the_applicants_number(as_user):
     assert created.get_json()["applicant"]["id_type"] == "credit_code"
     refused = clerk.post("/api/cases", json=application(id_type="passport"))
     assert refused.status_code == 422 and "id_type" in refused.get_json()["errors"]["applicant"]
+    # With its type said, the number is checked as at the desk, and kept as checked (upper case).
+    for id_type, number in (("id_card", "110105194912310021"), ("credit_code", CREDIT_CODE[:17] + "4")):
+        wrong = clerk.post("/api/cases", json=application(id_type=id_type, id_number=number))
+        assert wrong.status_code == 422, wrong.get_json()
+        assert "校验位不正确" in wrong.get_json()["errors"]["applicant"]["id_number"][0]
+    lower = clerk.post("/api/cases", json=application(id_type="id_card", id_number=VALID_ID.lower()))
+    assert lower.status_code == 201 and lower.get_json()["applicant"]["id_number"] == VALID_ID
+    # Without it, as before: the number as given (an older client, another kind of document).
+    untyped = clerk.post("/api/cases", json=application(id_number="G12345678"))
+    assert untyped.status_code == 201 and untyped.get_json()["applicant"]["id_number"] == "G12345678"
 
 
 def test_delegate_from_the_task_page(client, as_user, app):
