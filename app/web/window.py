@@ -79,7 +79,7 @@ def accept_checklist():
 
 
 def _check_applicant(values: dict) -> dict[str, list[str]]:
-    """Field messages for what the desk checks before the service: name present, id number's check digit."""
+    """Field messages for what the desk checks before the service: a name of one line, the number by its type."""
     errors: dict[str, list[str]] = {}
     if not values["matter_code"]:
         errors["matter_code"] = ["请选择事项"]
