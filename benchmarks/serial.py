@@ -22,7 +22,9 @@ What is measured, and how
   measured phase.
 * App-server CPU per case: utime+stime (children included) of the gunicorn master and of its worker
   processes from /proc/<pid>/stat, before and after the measured phase, divided by measured cases.
-  PostgreSQL backends are not counted (their CPU cannot be attributed cleanly); nor is the client.
+  PostgreSQL backends are not counted in it; when the database runs on this machine, the CPU of its
+  `postgres` processes over the same phase is reported beside it (all of them: the machine is the
+  bench's), and the client's own.
 * Storage per case, as left (no VACUUM FULL: what a running center keeps on disk), once the database
   holds --storage-cases cases (default 1,000): after the measured phase, further cases are driven the
   same way, unmeasured, until it does. PostgreSQL: `pg_total_relation_size` of cases, case_state,
@@ -207,11 +209,16 @@ class Server:
     command: list[str]
 
 
+# As `make run`: the workers' heartbeat files in memory (gunicorn touches one on every turn of a
+# worker's loop; on a disk-backed directory that is a filesystem write per request).
+WORKER_TMP_DIR = ["--worker-tmp-dir", "/dev/shm"] if Path("/dev/shm").is_dir() else []
+
+
 def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
     """gunicorn on 127.0.0.1:port; more than one thread selects the gthread worker (keep-alive)."""
     bind = f"127.0.0.1:{port}"
     return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads", str(threads),
-            "--graceful-timeout", "10", "wsgi:app"]  # fmt: skip
+            *WORKER_TMP_DIR, "--graceful-timeout", "10", "wsgi:app"]  # fmt: skip
 
 
 @contextmanager
@@ -319,6 +326,25 @@ def cpu_seconds(pid: int) -> float:
         if fields is not None:
             total += sum(int(v) for v in fields[11:15])  # fields 14-17 of proc(5)
     return total / CLK_TCK
+
+
+def postgres_cpu_seconds() -> float | None:
+    """utime + stime of every process of this machine named `postgres` (server and backends), in
+    seconds; None when there is none (SQLite, or a database on another machine). Backends that exit
+    in between take their time with them: the bench keeps its connections, so that is rare.
+    """
+    total, seen = 0, False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres":
+            seen = True
+            total += sum(int(v) for v in raw[raw.rindex(")") + 2 :].split()[11:13])
+    return total / CLK_TCK if seen else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,7 +550,7 @@ def summary_ms(values: list[float]) -> dict[str, float | int]:
     }
 
 
-def http_results(phase: Phase, server_cpu: float, client_cpu: float) -> dict[str, Any]:
+def http_results(phase: Phase, server_cpu: float, client_cpu: float, db_cpu: float | None) -> dict[str, Any]:
     """Latency per operation, throughput and CPU per case of a measured phase."""
     merged = {op: [s for r in phase.recorders for s in r.samples[op]] for op in OPERATIONS}
     cases = sum(r.cases for r in phase.recorders)
@@ -542,6 +568,7 @@ def http_results(phase: Phase, server_cpu: float, client_cpu: float) -> dict[str
         "app_server_cpu_ms_per_case": round(server_cpu / cases * 1000, 3),
         "app_server_cpu_utilisation": round(server_cpu / phase.wall, 3),
         "client_cpu_ms_per_case": round(client_cpu / cases * 1000, 3),
+        "database_cpu_ms_per_case": None if db_cpu is None else round(db_cpu / cases * 1000, 3),
         "connections_opened": phase.connects,
         "stale_keepalive_retries": sum(r.stale_retries for r in phase.recorders),
     }
@@ -725,6 +752,9 @@ def format_http(r: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         f"database excluded; {r['app_server_cpu_utilisation']:.2f} CPUs busy)",
         f"bench client CPU  {r['client_cpu_ms_per_case']:.1f} ms/case",
     ]
+    if r["database_cpu_ms_per_case"] is not None:
+        db_cpu = r["database_cpu_ms_per_case"]
+        lines.append(f"database CPU      {db_cpu:.1f} ms/case (this machine's postgres processes)")
     return lines
 
 
@@ -786,14 +816,17 @@ def measure_http(db: Database, args: argparse.Namespace, tmp: Path) -> dict[str,
         if args.warmup:
             run_phase(server.port, tokens, cases=args.warmup, concurrency=args.concurrency, first=0)
         baseline = files_size(db.path)
+        db_before = postgres_cpu_seconds() if db.kind == "postgresql" else None
         server_before, client_before = cpu_seconds(server.process.pid), time.process_time()
         phase = run_phase(server.port, tokens, cases=args.cases, concurrency=args.concurrency, first=args.warmup)
         server_cpu = cpu_seconds(server.process.pid) - server_before
         client_cpu = time.process_time() - client_before
+        db_after = postgres_cpu_seconds() if db_before is not None else None
+        db_cpu = None if db_after is None else db_after - db_before
         driven = args.warmup + args.cases
         if driven < args.storage_cases:  # unmeasured: the database fills up to the storage point
             run_phase(server.port, tokens, cases=args.storage_cases - driven, concurrency=4, first=driven)
-    results = http_results(phase, server_cpu, client_cpu)
+    results = http_results(phase, server_cpu, client_cpu, db_cpu)
     results["storage"] = pg_storage(db) if db.kind == "postgresql" else sqlite_storage(db, baseline)
     return results
 
