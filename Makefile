@@ -50,13 +50,16 @@ secret:
 		echo "generated instance/secret_key"; \
 	fi
 
+# gunicorn touches each worker's heartbeat file at every turn of its loop: in memory, not on disk.
+WORKER_TMP_DIR := $(if $(wildcard /dev/shm),--worker-tmp-dir /dev/shm)
+
 run: install assets pdf secret
 	$(BIN)/flask db upgrade
 	$(BIN)/flask calendar seed
 	$(BIN)/flask demo seed
 	$(BIN)/flask processes sync
 	SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--access-logfile - wsgi:app
+		$(WORKER_TMP_DIR) --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install assets browser pdf

@@ -30,6 +30,7 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", 25))
 MAX_TIME = int(os.environ.get("FUZZ_MAX_TIME", 60))
 USER = os.environ.get("FUZZ_USER", "admin")  # whose demo token (admin holds every role, but no group)
 SCHEMA = "fuzz"
+WORKER_TMP_DIR = ["--worker-tmp-dir", "/dev/shm"] if Path("/dev/shm").is_dir() else []  # as `make run`
 
 
 def _free_port() -> int:
@@ -67,7 +68,7 @@ def server(tmp_path):
     # As `make run` serves it, but with no request-line limit: past gunicorn's 4094 bytes gunicorn itself
     # answers an HTML 400 before the application sees the request (outside the API's contract).
     gunicorn = [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
-    gunicorn += ["--limit-request-line", "0", "wsgi:app"]
+    gunicorn += ["--limit-request-line", "0", *WORKER_TMP_DIR, "wsgi:app"]
     process = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
