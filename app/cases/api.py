@@ -25,7 +25,8 @@ class Cases(MethodView):
     @blp.arguments(CaseFilterArgs, location="query")
     @blp.response(200, CaseListSchema)
     def get(self, args):
-        """Cases the caller may see, filtered by status, matter_code, warning, department."""
+        """Cases the caller may see, filtered by status, matter_code, warning, department, number, applicant_name
+        and (front desk only) applicant_id_number."""
         principal = current()
         rows, total = service.list_cases(principal=principal, **args)
         return service.page(rows, total, principal)

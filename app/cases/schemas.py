@@ -71,6 +71,12 @@ class CaseFilterArgs(PageArgs):
     matter_code = fields.String(validate=validate.Length(max=40))
     warning = fields.String(validate=validate.OneOf(WARNINGS))
     department = fields.String(validate=validate.Length(max=40))
+    number = fields.String(validate=validate.Length(max=40), metadata={"description": "the whole 受理编号"})
+    applicant_name = fields.String(validate=validate.Length(max=100), metadata={"description": "the whole name"})
+    applicant_id_number = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "the whole 证件号码 (any letter case); roles that see id numbers only, else 403"},
+    )
 
 
 class DeadlinesSchema(Schema):

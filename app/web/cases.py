@@ -52,14 +52,17 @@ def diagram_context(case: Case) -> dict:
 
 @bp.route("/cases", endpoint="cases")
 def cases_list():
-    """Search the cases one may see: by number, applicant, matter, status, warning."""
-    raw = {k: request.args.get(k, "").strip() for k in SEARCH}
+    """Search the cases one may see: by number, applicant, matter, status, warning; the desk also by the
+    applicant's id number (an applicant asking at the window with their card)."""
+    me = principal()
+    keys = (*SEARCH, "applicant_id_number") if me.has_role(*cases.SEE_ID_NUMBER) else SEARCH
+    raw = {k: request.args.get(k, "").strip() for k in keys}
     filters = {k: v for k, v in raw.items() if v}
     if filters.get("status") not in (None, *STATUSES) or filters.get("warning") not in (None, *WARNINGS):
         flash("筛选条件有误", "error")
         filters = {}
     page = max(1, int(request.args["page"])) if request.args.get("page", "").isdigit() else 1
-    rows, total = cases.list_cases(principal=principal(), page=page, per_page=PER_PAGE, **filters)
+    rows, total = cases.list_cases(principal=me, page=page, per_page=PER_PAGE, **filters)
     catalog, _ = matters.list_matters(per_page=200)
     return render_template(
         "web/cases.html",

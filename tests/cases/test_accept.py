@@ -93,3 +93,25 @@ def test_matters_catalog(as_user):
     assert food["name"] == "食品经营许可（新办）" and food["statutory_days"] == 20 and food["promised_days"] == 10
     assert {"name": "食品安全管理制度文本", "required": True, "deferrable": True} in food["materials"]
     assert reader.get("/api/matters/NOPE").status_code == 404
+
+
+def test_the_desk_finds_an_applicants_cases_by_id_number(as_user):
+    """An applicant asks at the window with their card: their cases by 证件号码 (whole, either letter
+    case), for the desk only; the other filters by whole number and name."""
+    mine = accept(as_user, application(name="李四", id_type="id_card", id_number="11010519491231002X"))
+    accept(as_user)  # somebody else's
+    clerk = as_user("window1")
+    for asked in ("11010519491231002X", "11010519491231002x", " 11010519491231002X "):
+        found = clerk.get("/api/cases", query_string={"applicant_id_number": asked}).get_json()
+        assert [c["id"] for c in found["items"]] == [mine["id"]] and found["total"] == 1
+    assert clerk.get("/api/cases?applicant_id_number=110105194912310021").get_json()["total"] == 0
+    assert clerk.get("/api/cases?applicant_id_number=").status_code == 422
+    assert clerk.get("/api/cases", query_string={"applicant_id_number": "1" * 41}).status_code == 422
+    by_name = clerk.get("/api/cases", query_string={"applicant_name": "李四"}).get_json()
+    assert [c["id"] for c in by_name["items"]] == [mine["id"]]
+    by_number = clerk.get("/api/cases", query_string={"number": mine["number"]}).get_json()
+    assert [c["id"] for c in by_number["items"]] == [mine["id"]]
+    # Those who see id numbers masked may not probe them either.
+    for user in ("auditor", "market_reviewer1"):
+        refused = as_user(user).get("/api/cases?applicant_id_number=11010519491231002X")
+        assert refused.status_code == 403 and refused.mimetype == "application/problem+json"

@@ -195,6 +195,21 @@ def test_the_api_keeps_the_kind_of_the_applicants_number(as_user):
     assert untyped.status_code == 201 and untyped.get_json()["applicant"]["id_number"] == "G12345678"
 
 
+def test_the_desk_searches_cases_by_the_applicants_id_number(client, as_user):
+    """/cases: the desk has 证件号码 among its filters and finds the applicant's cases by it; a role that
+    sees id numbers masked has no such field, and the parameter is not read for it."""
+    mine = accept(as_user, application(name="王五", id_type="id_card", id_number=VALID_ID))
+    other = accept(as_user)
+    login(client, "window1")
+    page = client.get("/cases", query_string={"applicant_id_number": VALID_ID.lower()}).get_data(as_text=True)
+    assert 'data-testid="search-id-number"' in page and "共 1 件" in page
+    assert f'data-case-number="{mine["number"]}"' in page and f'data-case-number="{other["number"]}"' not in page
+    client.post("/logout", data={"csrf_token": _token(client, "/cases")})
+    login(client, "auditor")
+    page = client.get("/cases", query_string={"applicant_id_number": VALID_ID}).get_data(as_text=True)
+    assert 'data-testid="search-id-number"' not in page and "共 2 件" in page
+
+
 def test_delegate_from_the_task_page(client, as_user, app):
     case = accept(as_user)
     task_id = case["open_tasks"][0]["id"]

@@ -227,7 +227,7 @@ def test_case_actions_ask_for_a_reason_and_confirmation(people, as_user):
 
 
 def test_start_pages_and_case_search(people, as_user):
-    case = accept(as_user, application(name="周九"))
+    case = accept(as_user, application(name="周九", id_type="id_card", id_number="11010519491231002X"))
     accept(as_user)
     auditor = people.login("auditor")
     expect(auditor).to_have_url(re.compile(r"/cases$"))
@@ -237,6 +237,14 @@ def test_start_pages_and_case_search(people, as_user):
     expect(auditor.locator("[data-testid=case-row]")).to_have_count(1)
     expect(auditor.locator("[data-testid=case-row]")).to_have_attribute("data-case-number", case["number"])
     screenshot(auditor, "cases-search")
+    expect(auditor.locator("[data-testid=search-id-number]")).to_have_count(0)  # masked to the auditor
+    window = people.login("window1")
+    window.goto(people.url("/cases"))
+    window.get_by_test_id("search-id-number").fill("11010519491231002x")
+    window.get_by_role("button", name="查询").click()
+    expect(window.locator("[data-testid=case-row]")).to_have_count(1)
+    expect(window.locator("[data-testid=case-row]")).to_have_attribute("data-case-number", case["number"])
+    screenshot(window, "cases-search-id-number")
     supervisor = people.login("supervisor")
     expect(supervisor.locator("h1")).to_contain_text("电子监察")
     expect(supervisor.locator("table.list").first).to_contain_text("市场监督管理局")
