@@ -335,15 +335,14 @@ def postgres_cpu_seconds() -> float | None:
     """
     total, seen = 0, False
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
         try:
-            raw = (entry / "stat").read_text()
+            named = entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres"
         except OSError:
             continue
-        if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres":
+        fields = proc_stat(int(entry.name)) if named else None
+        if fields is not None:
             seen = True
-            total += sum(int(v) for v in raw[raw.rindex(")") + 2 :].split()[11:13])
+            total += sum(int(v) for v in fields[11:13])  # fields 14-15 of proc(5): its own time only
     return total / CLK_TCK if seen else None
 
 

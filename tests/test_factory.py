@@ -1,5 +1,10 @@
 """create_app itself: configuration, health, the OpenAPI document, problem+json for unknown paths."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from app import create_app
 from config import TestConfig
 
@@ -50,11 +55,6 @@ def test_chinese_is_sent_as_is(client):
 
 def test_the_served_app_freezes_its_startup_objects(tmp_path):
     """wsgi.py (what gunicorn loads) leaves what startup built out of the collector's passes."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "SCHEDULER_ENABLED": "0"}
     script = "import gc, wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
     root = Path(__file__).resolve().parent.parent
